@@ -1,0 +1,21 @@
+// A dense row-major float matrix: the result type of embedding calls.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace skillmatch {
+
+struct Matrix {
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+  std::vector<float> data;  // rows * cols values, row i at data[i * cols]
+
+  Matrix() = default;
+  Matrix(std::size_t r, std::size_t c) : rows(r), cols(c), data(r * c, 0.0f) {}
+
+  float* row(std::size_t i) noexcept { return data.data() + i * cols; }
+  const float* row(std::size_t i) const noexcept { return data.data() + i * cols; }
+};
+
+}  // namespace skillmatch

@@ -1,0 +1,92 @@
+#include <cpuid.h>
+#include <sched.h>
+
+#include <thread>
+
+#include "skillmatch/error.h"
+#include "skillmatch/runtime.h"
+
+namespace skillmatch {
+namespace {
+
+struct CpuFlags {
+  bool avx2 = false, fma = false, avx512f = false, avx512_bf16 = false, amx_bf16 = false;
+};
+
+CpuFlags detect() {
+  CpuFlags f;
+  unsigned a, b, c, d;
+  if (__get_cpuid(1, &a, &b, &c, &d)) f.fma = (c >> 12) & 1;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    f.avx2 = (b >> 5) & 1;
+    f.avx512f = (b >> 16) & 1;
+    f.amx_bf16 = (d >> 22) & 1;
+  }
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512_bf16 = (a >> 5) & 1;
+  return f;
+}
+
+const CpuFlags& flags() {
+  static const CpuFlags f = detect();
+  return f;
+}
+
+}  // namespace
+
+DType parse_dtype(std::string_view name) {
+  if (name == "auto") return DType::kAuto;
+  if (name == "float32" || name == "fp32") return DType::kFloat32;
+  if (name == "bfloat16" || name == "bf16") return DType::kBFloat16;
+  throw Error(ErrorKind::kInvalidArgument,
+              "unknown dtype '" + std::string(name) + "' (expected auto, float32 or bfloat16)");
+}
+
+const char* dtype_name(DType dtype) noexcept {
+  switch (dtype) {
+    case DType::kAuto:
+      return "auto";
+    case DType::kFloat32:
+      return "float32";
+    case DType::kBFloat16:
+      return "bfloat16";
+  }
+  return "?";
+}
+
+bool cpu_has_native_bf16() noexcept {
+  return flags().amx_bf16 || flags().avx512_bf16;
+}
+
+DType resolve_dtype(DType dtype) noexcept {
+  if (dtype != DType::kAuto) return dtype;
+  return cpu_has_native_bf16() ? DType::kBFloat16 : DType::kFloat32;
+}
+
+std::string cpu_features() {
+  const CpuFlags& f = flags();
+  std::string s;
+  auto add = [&](bool on, const char* name) {
+    if (!on) return;
+    if (!s.empty()) s += ' ';
+    s += name;
+  };
+  add(f.avx2, "avx2");
+  add(f.fma, "fma");
+  add(f.avx512f, "avx512f");
+  add(f.avx512_bf16, "avx512-bf16");
+  add(f.amx_bf16, "amx-bf16");
+  return s.empty() ? "baseline x86-64" : s;
+}
+
+int available_cores() noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc > 0 ? static_cast<int>(hc) : 1;
+}
+
+}  // namespace skillmatch

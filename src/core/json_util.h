@@ -1,0 +1,35 @@
+// Reading JSON files and typed keys with errors that name the file and key.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "skillmatch/error.h"
+
+namespace skillmatch {
+
+// Parses a JSON file; throws kNotFound if missing, kCorrupt (naming file and position) if invalid.
+nlohmann::json load_json_file(const std::filesystem::path& path);
+
+// Reads `key` of object `j` into `out`. A missing key throws kCorrupt when `required`, else leaves
+// `out` unchanged; a value of the wrong type always throws kCorrupt. `what` names the file.
+template <class T>
+bool get_key(const nlohmann::json& j, const char* key, T& out, bool required,
+             const std::string& what) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    SM_CHECK(!required, ErrorKind::kCorrupt, what + ": key '" + key + "' is missing");
+    return false;
+  }
+  try {
+    out = it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(ErrorKind::kCorrupt,
+                what + ": key '" + key + "' has the wrong type (" + it->type_name() + ")");
+  }
+  return true;
+}
+
+}  // namespace skillmatch

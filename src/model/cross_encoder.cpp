@@ -1,0 +1,111 @@
+#include "skillmatch/cross_encoder.h"
+
+#include <cmath>
+
+#include "model/transformer_model.h"
+#include "skillmatch/error.h"
+
+namespace fs = std::filesystem;
+
+namespace skillmatch {
+
+struct CrossEncoder::Impl {
+  std::unique_ptr<TransformerModel> model;
+  std::size_t max_length = 512;
+  // RobertaClassificationHead: out_proj(tanh(dense(h_<s>))).
+  at::Tensor dense_w, dense_b, out_w, out_b;
+};
+
+CrossEncoder CrossEncoder::load(const fs::path& dir, const InferenceOptions& options) {
+  auto impl = std::make_shared<Impl>();
+  impl->model = TransformerModel::load(dir, options);
+  const ModelConfig& config = impl->model->config;
+  const std::string what = (dir / "config.json").string();
+  SM_CHECK(config.num_labels == 1, ErrorKind::kUnsupported,
+           what + ": the model has " + std::to_string(config.num_labels) +
+               " labels; a reranker must have exactly one (one relevance logit per pair)");
+  for (const auto& arch : config.architectures) {
+    SM_CHECK(arch.find("ForSequenceClassification") != std::string::npos, ErrorKind::kUnsupported,
+             what + ": architecture " + arch +
+                 " is not a sequence classifier (expected XLMRobertaForSequenceClassification)");
+  }
+  const WeightSource head = impl->model->weights.unprefixed();
+  const std::int64_t h = config.hidden_size;
+  const at::ScalarType st = impl->model->scalar_type;
+  if (!head.has("classifier.dense.weight")) {
+    throw Error(ErrorKind::kNotFound,
+                impl->model->weights.file() +
+                    ": no classifier.dense.weight; is this a cross-encoder (sequence "
+                    "classification) model rather than an embedding model?");
+  }
+  impl->dense_w = head.get("classifier.dense.weight", {h, h}, st);
+  impl->dense_b = head.get("classifier.dense.bias", {h}, st);
+  impl->out_w = head.get("classifier.out_proj.weight", {1, h}, st);
+  impl->out_b = head.get("classifier.out_proj.bias", {1}, st);
+  impl->max_length = impl->model->default_max_length();
+  return CrossEncoder(std::move(impl));
+}
+
+std::vector<TokenIds> CrossEncoder::tokenize(const std::vector<TextPair>& pairs,
+                                             std::size_t max_length) const {
+  if (max_length == 0) max_length = impl_->max_length;
+  const auto limit = static_cast<std::size_t>(impl_->model->config.max_tokens());
+  SM_CHECK(max_length <= limit, ErrorKind::kInvalidArgument,
+           "max length " + std::to_string(max_length) + " exceeds the model's limit of " +
+               std::to_string(limit) + " tokens");
+  std::vector<TokenIds> out;
+  out.reserve(pairs.size());
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    try {
+      out.push_back(
+          impl_->model->tokenizer.encode_pair(pairs[i].first, pairs[i].second, max_length));
+    } catch (const Error& e) {
+      rethrow_with_context(e, "pair " + std::to_string(i));
+    }
+  }
+  return out;
+}
+
+std::vector<float> CrossEncoder::score_tokens(const std::vector<TokenIds>& inputs,
+                                              const ProgressFn& progress) const {
+  std::vector<float> out(inputs.size());
+  const Impl& m = *impl_;
+  m.model->run(
+      inputs,
+      [&](const std::vector<std::size_t>& rows, const at::Tensor& hidden, const at::Tensor&) {
+        // The head runs in the model's dtype, as in PyTorch; the logit is returned as float32.
+        at::Tensor cls = hidden.select(1, 0);
+        at::Tensor x = at::tanh(at::addmm(m.dense_b, cls, m.dense_w.t()));
+        at::Tensor logits = at::addmm(m.out_b, x, m.out_w.t()).to(at::kFloat).contiguous();
+        const float* src = logits.data_ptr<float>();
+        for (std::size_t r = 0; r < rows.size(); ++r) out[rows[r]] = src[r];
+      },
+      progress);
+  return out;
+}
+
+std::vector<float> CrossEncoder::score(const std::vector<TextPair>& pairs, std::size_t max_length,
+                                       const ProgressFn& progress) const {
+  return score_tokens(tokenize(pairs, max_length), progress);
+}
+
+std::size_t CrossEncoder::max_length() const {
+  return impl_->max_length;
+}
+DType CrossEncoder::dtype() const {
+  return impl_->model->dtype;
+}
+const Tokenizer& CrossEncoder::tokenizer() const {
+  return impl_->model->tokenizer;
+}
+const fs::path& CrossEncoder::directory() const {
+  return impl_->model->dir;
+}
+
+float sigmoid(float x) noexcept {
+  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
+  const float e = std::exp(x);
+  return e / (1.0f + e);
+}
+
+}  // namespace skillmatch

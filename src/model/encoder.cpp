@@ -1,0 +1,105 @@
+#include "model/encoder.h"
+
+#include <cmath>
+#include <limits>
+
+#include "skillmatch/error.h"
+
+namespace skillmatch {
+
+PaddedBatch pad_batch(const std::vector<TokenIds>& seqs, const std::vector<std::size_t>& order,
+                      std::int64_t pad_id) {
+  std::size_t max_len = 0;
+  for (std::size_t i : order) max_len = std::max(max_len, seqs[i].size());
+  const auto b = static_cast<std::int64_t>(order.size());
+  const auto l = static_cast<std::int64_t>(max_len);
+  PaddedBatch out{at::full({b, l}, pad_id, at::kLong), at::zeros({b, l}, at::kLong)};
+  auto* ids = out.ids.data_ptr<std::int64_t>();
+  auto* mask = out.mask.data_ptr<std::int64_t>();
+  for (std::size_t r = 0; r < order.size(); ++r) {
+    const TokenIds& s = seqs[order[r]];
+    for (std::size_t c = 0; c < s.size(); ++c) {
+      ids[r * max_len + c] = s[c];
+      mask[r * max_len + c] = 1;
+    }
+  }
+  return out;
+}
+
+XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::ScalarType dtype)
+    : config_(config), dtype_(dtype) {
+  const std::int64_t h = config.hidden_size, f = config.intermediate_size;
+  word_ = w.get("embeddings.word_embeddings.weight", {config.vocab_size, h}, dtype);
+  position_ =
+      w.get("embeddings.position_embeddings.weight", {config.max_position_embeddings, h}, dtype);
+  token_type0_ =
+      w.get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, h}, dtype)[0]
+          .clone();
+  emb_ln_w_ = w.get("embeddings.LayerNorm.weight", {h}, dtype);
+  emb_ln_b_ = w.get("embeddings.LayerNorm.bias", {h}, dtype);
+  for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) {
+    const std::string p = "encoder.layer." + std::to_string(i) + ".";
+    Layer l;
+    l.qkv_w = at::cat({w.get(p + "attention.self.query.weight", {h, h}, dtype),
+                       w.get(p + "attention.self.key.weight", {h, h}, dtype),
+                       w.get(p + "attention.self.value.weight", {h, h}, dtype)});
+    l.qkv_b = at::cat({w.get(p + "attention.self.query.bias", {h}, dtype),
+                       w.get(p + "attention.self.key.bias", {h}, dtype),
+                       w.get(p + "attention.self.value.bias", {h}, dtype)});
+    l.out_w = w.get(p + "attention.output.dense.weight", {h, h}, dtype);
+    l.out_b = w.get(p + "attention.output.dense.bias", {h}, dtype);
+    l.ln1_w = w.get(p + "attention.output.LayerNorm.weight", {h}, dtype);
+    l.ln1_b = w.get(p + "attention.output.LayerNorm.bias", {h}, dtype);
+    l.ffn_in_w = w.get(p + "intermediate.dense.weight", {f, h}, dtype);
+    l.ffn_in_b = w.get(p + "intermediate.dense.bias", {f}, dtype);
+    l.ffn_out_w = w.get(p + "output.dense.weight", {h, f}, dtype);
+    l.ffn_out_b = w.get(p + "output.dense.bias", {h}, dtype);
+    l.ln2_w = w.get(p + "output.LayerNorm.weight", {h}, dtype);
+    l.ln2_b = w.get(p + "output.LayerNorm.bias", {h}, dtype);
+    layers_.push_back(std::move(l));
+  }
+}
+
+at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
+  const std::int64_t b = batch.ids.size(0), len = batch.ids.size(1);
+  const std::int64_t h = config_.hidden_size, heads = config_.num_attention_heads;
+  const std::int64_t d = h / heads;
+  SM_CHECK(len <= config_.max_tokens(), ErrorKind::kInvalidArgument,
+           "a sequence of " + std::to_string(len) + " tokens exceeds the model's limit of " +
+               std::to_string(config_.max_tokens()));
+  SM_CHECK(batch.ids.max().item<std::int64_t>() < config_.vocab_size &&
+               batch.ids.min().item<std::int64_t>() >= 0,
+           ErrorKind::kInvalidArgument, "a token id is outside the model's vocabulary");
+  const double eps = config_.layer_norm_eps;
+
+  // RoBERTa position ids: padding_idx + 1, + 2, ... for real tokens, padding_idx for padding.
+  at::Tensor positions = at::cumsum(batch.mask, 1).mul_(batch.mask).add_(config_.pad_token_id);
+  at::Tensor x = word_.index_select(0, batch.ids.reshape({-1}));
+  x.add_(position_.index_select(0, positions.reshape({-1}))).add_(token_type0_);
+  x = at::layer_norm(x, {h}, emb_ln_w_, emb_ln_b_, eps);  // [B*L, H]
+
+  // Additive attention mask [B, 1, 1, L]: 0 for tokens, the lowest finite value for padding.
+  const double lowest = dtype_ == at::kBFloat16
+                            ? -3.3895313892515355e38
+                            : static_cast<double>(std::numeric_limits<float>::lowest());
+  at::Tensor bias = (1 - batch.mask).to(dtype_).mul_(lowest).view({b, 1, 1, len});
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+
+  for (const Layer& l : layers_) {
+    at::Tensor qkv = at::addmm(l.qkv_b, x, l.qkv_w.t()).view({b, len, 3, heads, d});
+    at::Tensor q = qkv.select(2, 0).transpose(1, 2);  // [B, heads, L, D]
+    at::Tensor k = qkv.select(2, 1).transpose(1, 2);
+    at::Tensor v = qkv.select(2, 2).transpose(1, 2);
+    at::Tensor scores = at::matmul(q, k.transpose(-1, -2)).mul_(scale).add_(bias);
+    at::Tensor probs = at::softmax(scores, -1);
+    at::Tensor ctx = at::matmul(probs, v).transpose(1, 2).reshape({b * len, h});
+    at::Tensor a = at::addmm(l.out_b, ctx, l.out_w.t()).add_(x);
+    a = at::layer_norm(a, {h}, l.ln1_w, l.ln1_b, eps);
+    at::Tensor inter = at::gelu(at::addmm(l.ffn_in_b, a, l.ffn_in_w.t()));
+    at::Tensor o = at::addmm(l.ffn_out_b, inter, l.ffn_out_w.t()).add_(a);
+    x = at::layer_norm(o, {h}, l.ln2_w, l.ln2_b, eps);
+  }
+  return x.view({b, len, h});
+}
+
+}  // namespace skillmatch

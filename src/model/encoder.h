@@ -1,0 +1,50 @@
+// The XLM-RoBERTa encoder (embeddings + post-LayerNorm transformer layers) on libtorch.
+// Private to the model layer: public headers never expose libtorch.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "model/weights.h"
+#include "skillmatch/model_config.h"
+#include "skillmatch/tokenizer.h"
+
+namespace skillmatch {
+
+// A batch of token sequences padded on the right with the pad id.
+struct PaddedBatch {
+  at::Tensor ids;   // [B, L] int64
+  at::Tensor mask;  // [B, L] int64, 1 for real tokens
+};
+
+// Pads `seqs[i]` for i in `order` into one batch whose length is the longest of them.
+PaddedBatch pad_batch(const std::vector<TokenIds>& seqs, const std::vector<std::size_t>& order,
+                      std::int64_t pad_id);
+
+class XlmrEncoder {
+ public:
+  // Loads and checks every tensor of the encoder (names relative to the detected prefix).
+  XlmrEncoder(const ModelConfig& config, const WeightSource& weights, at::ScalarType dtype);
+
+  // Hidden states of the last layer, [B, L, H] in the compute dtype. Thread-safe (weights are
+  // read-only); call under c10::InferenceMode.
+  at::Tensor forward(const PaddedBatch& batch) const;
+
+  at::ScalarType dtype() const noexcept { return dtype_; }
+  const ModelConfig& config() const noexcept { return config_; }
+
+ private:
+  struct Layer {
+    at::Tensor qkv_w, qkv_b;  // [3H, H], [3H]: query, key, value fused
+    at::Tensor out_w, out_b, ln1_w, ln1_b;
+    at::Tensor ffn_in_w, ffn_in_b, ffn_out_w, ffn_out_b, ln2_w, ln2_b;
+  };
+  ModelConfig config_;
+  at::ScalarType dtype_;
+  at::Tensor word_, position_, token_type0_, emb_ln_w_, emb_ln_b_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace skillmatch

@@ -1,0 +1,84 @@
+#include "model/transformer_model.h"
+
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+
+#include "core/json_util.h"
+#include "model/batching.h"
+#include "model/torch_runtime.h"
+#include "skillmatch/error.h"
+#include "skillmatch/io.h"
+
+namespace fs = std::filesystem;
+
+namespace skillmatch {
+
+std::unique_ptr<TransformerModel> TransformerModel::load(const fs::path& dir,
+                                                         const InferenceOptions& options) {
+  require_directory(dir, "model folder");
+  SM_CHECK(options.batch_size > 0, ErrorKind::kInvalidArgument, "batch size must be at least 1");
+  init_runtime();
+  ModelConfig config = ModelConfig::load(dir / "config.json");
+
+  const fs::path spm = dir / "sentencepiece.bpe.model";
+  if (!fs::exists(spm) && fs::exists(dir / "tokenizer.json")) {
+    throw Error(ErrorKind::kUnsupported,
+                dir.string() +
+                    ": the folder has tokenizer.json but no sentencepiece.bpe.model; "
+                    "skillmatch reads XLM-R's SentencePiece model file");
+  }
+  Tokenizer tokenizer = Tokenizer::load(spm);
+  SM_CHECK(tokenizer.vocab_size() <= config.vocab_size, ErrorKind::kCorrupt,
+           spm.string() + " has " + std::to_string(tokenizer.vocab_size()) +
+               " ids but config.json's vocab_size is " + std::to_string(config.vocab_size) +
+               "; the tokenizer does not belong to this model");
+
+  const DType dtype = resolve_dtype(options.dtype);
+  const at::ScalarType scalar = dtype == DType::kBFloat16 ? at::kBFloat16 : at::kFloat;
+  WeightSource weights = WeightSource::open(dir, "embeddings.word_embeddings.weight");
+  auto encoder = std::make_unique<XlmrEncoder>(config, weights, scalar);
+  return std::unique_ptr<TransformerModel>(
+      new TransformerModel{dir, std::move(config), std::move(tokenizer), std::move(weights), dtype,
+                           scalar, options, std::move(encoder)});
+}
+
+std::size_t TransformerModel::default_max_length() const {
+  auto limit = static_cast<std::size_t>(config.max_tokens());
+  const fs::path tc = dir / "tokenizer_config.json";
+  if (fs::exists(tc)) {
+    nlohmann::json j = load_json_file(tc);
+    // Tokenizers without a limit store a huge sentinel (1e30); only a real limit applies.
+    auto it = j.find("model_max_length");
+    if (it != j.end() && it->is_number() && it->get<double>() >= 4 &&
+        it->get<double>() < static_cast<double>(limit)) {
+      limit = static_cast<std::size_t>(it->get<double>());
+    }
+  }
+  return limit;
+}
+
+void TransformerModel::run(const std::vector<TokenIds>& inputs, const BatchFn& consume,
+                           const ProgressFn& progress) const {
+  std::vector<std::size_t> lengths(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    SM_CHECK(!inputs[i].empty(), ErrorKind::kInvalidArgument,
+             "input " + std::to_string(i) + " has no tokens");
+    SM_CHECK(inputs[i].size() <= static_cast<std::size_t>(config.max_tokens()),
+             ErrorKind::kInvalidArgument,
+             "input " + std::to_string(i) + " has " + std::to_string(inputs[i].size()) +
+                 " tokens; the model takes at most " + std::to_string(config.max_tokens()));
+    lengths[i] = inputs[i].size();
+  }
+  c10::InferenceMode guard;
+  std::size_t done = 0;
+  for (const auto& rows : plan_batches(lengths, options.batch_size, options.max_batch_tokens)) {
+    PaddedBatch batch = pad_batch(inputs, rows, config.pad_token_id);
+    at::Tensor hidden = encoder->forward(batch);
+    consume(rows, hidden, batch.mask);
+    done += rows.size();
+    if (progress) progress(done, inputs.size());
+  }
+}
+
+}  // namespace skillmatch

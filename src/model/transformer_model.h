@@ -1,0 +1,52 @@
+// What the bi-encoder and the cross-encoder share: a model folder's config, tokenizer and XLM-R
+// encoder, loaded and checked together, and the batched forward loop over token sequences.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "model/encoder.h"
+#include "model/weights.h"
+#include "skillmatch/bi_encoder.h"
+#include "skillmatch/inference.h"
+#include "skillmatch/model_config.h"
+#include "skillmatch/runtime.h"
+#include "skillmatch/tokenizer.h"
+
+namespace skillmatch {
+
+struct TransformerModel {
+  std::filesystem::path dir;
+  ModelConfig config;
+  Tokenizer tokenizer;
+  WeightSource weights;
+  DType dtype = DType::kFloat32;  // resolved
+  at::ScalarType scalar_type = at::kFloat;
+  InferenceOptions options;
+  std::unique_ptr<XlmrEncoder> encoder;
+
+  // Loads DIR/config.json, DIR/sentencepiece.bpe.model and the weights, and checks that they fit
+  // each other (the tokenizer's ids exist in the embedding matrix).
+  static std::unique_ptr<TransformerModel> load(const std::filesystem::path& dir,
+                                                const InferenceOptions& options);
+
+  // tokenizer_config.json's model_max_length capped by the position table; the position table's
+  // limit if the file or key is absent.
+  std::size_t default_max_length() const;
+
+  // Called once per batch: `rows` are indices into the inputs, `hidden` is [B, L, H] in the compute
+  // dtype, `mask` is [B, L] int64.
+  using BatchFn = std::function<void(const std::vector<std::size_t>& rows, const at::Tensor& hidden,
+                                     const at::Tensor& mask)>;
+
+  // Runs the encoder over `inputs` in length-sorted batches (see plan_batches) under
+  // InferenceMode.
+  void run(const std::vector<TokenIds>& inputs, const BatchFn& consume,
+           const ProgressFn& progress) const;
+};
+
+}  // namespace skillmatch

@@ -1,0 +1,174 @@
+#include "skillmatch/tokenizer.h"
+
+#include <algorithm>
+
+#include "skillmatch/error.h"
+#include "skillmatch/io.h"
+#include "text/normalizer.h"
+#include "text/sentencepiece_model.h"
+#include "text/unigram.h"
+
+namespace skillmatch {
+
+struct Tokenizer::Impl {
+  Impl(const text::SentencePieceModel& model, std::vector<std::string> user_defined,
+       const std::string& what)
+      : normalizer(model.normalizer, model.treat_whitespace_as_suffix, std::move(user_defined),
+                   what),
+        unigram(model) {
+    pieces.reserve(model.pieces.size());
+    for (const auto& p : model.pieces) pieces.push_back(p.text);
+  }
+
+  // SentencePiece ids of `text` (validated, normalized, segmented).
+  std::vector<std::int32_t> sp_ids(std::string_view text,
+                                   std::vector<std::string>* piece_texts = nullptr) const {
+    validate_utf8(text);
+    std::string normalized = normalizer.normalize(text);
+    std::vector<std::pair<std::size_t, std::size_t>> spans;
+    auto ids = unigram.encode(normalized, piece_texts ? &spans : nullptr);
+    if (piece_texts) {
+      piece_texts->clear();
+      for (auto [b, e] : spans) piece_texts->push_back(normalized.substr(b, e - b));
+    }
+    return ids;
+  }
+
+  text::Normalizer normalizer;
+  text::UnigramModel unigram;
+  std::vector<std::string> pieces;
+};
+
+Tokenizer Tokenizer::load(const std::filesystem::path& model_file) {
+  const std::string what = model_file.string();
+  require_file(model_file, "SentencePiece model");
+  std::string data = read_file(model_file);
+  auto model = text::parse_sentencepiece_model(data, what);
+  std::vector<std::string> user_defined;
+  for (const auto& p : model.pieces) {
+    if (p.type == text::PieceType::kUserDefined) user_defined.push_back(p.text);
+  }
+  return Tokenizer(std::make_shared<const Impl>(model, std::move(user_defined), what));
+}
+
+TokenIds Tokenizer::encode_pieces(std::string_view text) const {
+  auto ids = impl_->sp_ids(text);
+  const std::int32_t unk = impl_->unigram.unk_id();
+  for (auto& id : ids) id = id == unk ? kUnk : id + 1;
+  return ids;
+}
+
+std::vector<std::string> Tokenizer::pieces(std::string_view text) const {
+  std::vector<std::string> out;
+  impl_->sp_ids(text, &out);
+  return out;
+}
+
+TokenIds Tokenizer::encode(std::string_view text, std::size_t max_length) const {
+  SM_CHECK(max_length >= 2, ErrorKind::kInvalidArgument,
+           "max length must be at least 2, got " + std::to_string(max_length));
+  TokenIds content = encode_pieces(text);
+  if (content.size() > max_length - 2) content.resize(max_length - 2);
+  TokenIds out;
+  out.reserve(content.size() + 2);
+  out.push_back(kBos);
+  out.insert(out.end(), content.begin(), content.end());
+  out.push_back(kEos);
+  return out;
+}
+
+std::pair<std::size_t, std::size_t> longest_first_truncation(std::size_t len_a, std::size_t len_b,
+                                                             std::size_t to_remove) {
+  to_remove = std::min(to_remove, len_a + len_b);
+  const std::size_t diff = len_a > len_b ? len_a - len_b : len_b - len_a;
+  const std::size_t first = std::min(diff, to_remove);
+  const std::size_t second = to_remove - first;
+  if (len_a > len_b) return {first + second / 2, second - second / 2};
+  return {second / 2, first + second - second / 2};
+}
+
+TokenIds Tokenizer::encode_pair(std::string_view a, std::string_view b,
+                                std::size_t max_length) const {
+  SM_CHECK(max_length >= 4, ErrorKind::kInvalidArgument,
+           "max length of a pair must be at least 4, got " + std::to_string(max_length));
+  TokenIds ia = encode_pieces(a);
+  TokenIds ib = encode_pieces(b);
+  const std::size_t total = ia.size() + ib.size() + 4;
+  if (total > max_length) {
+    auto [drop_a, drop_b] = longest_first_truncation(ia.size(), ib.size(), total - max_length);
+    ia.resize(ia.size() - drop_a);
+    ib.resize(ib.size() - drop_b);
+  }
+  TokenIds out;
+  out.reserve(ia.size() + ib.size() + 4);
+  out.push_back(kBos);
+  out.insert(out.end(), ia.begin(), ia.end());
+  out.push_back(kEos);
+  out.push_back(kEos);
+  out.insert(out.end(), ib.begin(), ib.end());
+  out.push_back(kEos);
+  return out;
+}
+
+std::int32_t Tokenizer::vocab_size() const noexcept {
+  return static_cast<std::int32_t>(impl_->pieces.size()) + 2;
+}
+
+std::string Tokenizer::id_to_piece(std::int32_t id) const {
+  SM_CHECK(id >= 0 && id < vocab_size(), ErrorKind::kInvalidArgument,
+           "token id " + std::to_string(id) + " is out of range [0, " +
+               std::to_string(vocab_size()) + ")");
+  switch (id) {
+    case kBos:
+      return "<s>";
+    case kPad:
+      return "<pad>";
+    case kEos:
+      return "</s>";
+    case kUnk:
+      return "<unk>";
+    default:
+      break;
+  }
+  if (id == mask_id()) return "<mask>";
+  return impl_->pieces[static_cast<std::size_t>(id - 1)];
+}
+
+void validate_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  auto fail = [&](std::size_t at) {
+    throw Error(ErrorKind::kInvalidArgument, "invalid UTF-8 at byte " + std::to_string(at));
+  };
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2, cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3, cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4, cp = c & 0x07;
+    } else {
+      fail(i);
+    }
+    if (i + len > n) fail(i);
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) fail(i);
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+      fail(i);
+    }
+    i += len;
+  }
+}
+
+}  // namespace skillmatch

@@ -1,0 +1,110 @@
+// The cross-encoder against the float64 reference: every pair of rerank.json at both max lengths.
+#include "skillmatch/cross_encoder.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "skillmatch/error.h"
+#include "test_util.h"
+
+namespace skillmatch {
+namespace {
+
+using test::fixtures;
+
+struct Case {
+  TextPair pair;
+  std::size_t max_length;
+  double score, sigmoid;
+};
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  const auto json = test::load_json(fixtures() / "expected" / "rerank.json");
+  for (const auto& c : json["cases"]) {
+    out.push_back({{c["query"], c["passage"]}, c["max_length"], c["score"], c["score_sigmoid"]});
+  }
+  return out;
+}
+
+InferenceOptions opts(DType dtype, std::size_t batch = 32) {
+  InferenceOptions o;
+  o.dtype = dtype;
+  o.batch_size = batch;
+  return o;
+}
+
+TEST(CrossEncoder, Float32MatchesReferenceWithin1e4) {
+  const CrossEncoder ce = CrossEncoder::load(fixtures() / "reranker", opts(DType::kFloat32));
+  EXPECT_EQ(ce.max_length(), 512u);
+  const auto cs = cases();
+  ASSERT_EQ(cs.size(), 18u);
+  for (std::size_t max_len : {512u, 64u}) {
+    std::vector<TextPair> pairs;
+    std::vector<const Case*> refs;
+    for (const auto& c : cs) {
+      if (c.max_length != max_len) continue;
+      pairs.push_back(c.pair);
+      refs.push_back(&c);
+    }
+    const auto scores = ce.score(pairs, max_len);
+    ASSERT_EQ(scores.size(), pairs.size());
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+      EXPECT_NEAR(scores[i], refs[i]->score, 1e-4) << pairs[i].first.substr(0, 40);
+      EXPECT_NEAR(sigmoid(scores[i]), refs[i]->sigmoid, 1e-4);
+    }
+  }
+}
+
+TEST(CrossEncoder, BFloat16IsCloseToFloat32) {
+  // Scores of the tiny model lie within a few units; bfloat16 rounding (2^-9 relative) through
+  // two layers keeps them within 0.05 and the sigmoid within 0.01.
+  const CrossEncoder f32 = CrossEncoder::load(fixtures() / "reranker", opts(DType::kFloat32));
+  const CrossEncoder bf16 = CrossEncoder::load(fixtures() / "reranker", opts(DType::kBFloat16));
+  std::vector<TextPair> pairs;
+  for (const auto& c : cases()) pairs.push_back(c.pair);
+  ASSERT_EQ(pairs.size(), 18u);
+  const auto a = f32.score(pairs);
+  const auto b = bf16.score(pairs);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_NEAR(a[i], b[i], 0.05);
+    EXPECT_NEAR(sigmoid(a[i]), sigmoid(b[i]), 0.01);
+  }
+}
+
+TEST(CrossEncoder, ResultsDoNotDependOnBatchSize) {
+  std::vector<TextPair> pairs;
+  for (int rep = 0; rep < 4; ++rep) {
+    for (const auto& c : cases()) pairs.push_back(c.pair);
+  }
+  ASSERT_EQ(pairs.size(), 72u);
+  std::vector<float> reference;
+  for (std::size_t batch : {1u, 7u, 64u}) {
+    const CrossEncoder ce =
+        CrossEncoder::load(fixtures() / "reranker", opts(DType::kFloat32, batch));
+    const auto s = ce.score(pairs);
+    if (reference.empty()) {
+      reference = s;
+      continue;
+    }
+    for (std::size_t i = 0; i < s.size(); ++i) EXPECT_NEAR(s[i], reference[i], 1e-6) << batch;
+  }
+}
+
+TEST(CrossEncoder, SigmoidIsStableAtTheExtremes) {
+  EXPECT_FLOAT_EQ(sigmoid(0), 0.5f);
+  EXPECT_FLOAT_EQ(sigmoid(100), 1.0f);
+  EXPECT_GE(sigmoid(-100), 0.0f);
+  EXPECT_LT(sigmoid(-100), 1e-30f);
+  EXPECT_FALSE(std::isnan(sigmoid(-1e30f)));
+}
+
+TEST(CrossEncoder, MaxLengthBeyondModelIsRejected) {
+  const CrossEncoder ce = CrossEncoder::load(fixtures() / "reranker");
+  EXPECT_THROW(ce.score({{"a", "b"}}, 600), Error);
+  EXPECT_THROW(ce.score({{"a", "\xC3"}}), Error);
+}
+
+}  // namespace
+}  // namespace skillmatch
