@@ -1,0 +1,277 @@
+// The skillmatch CLI run as a user runs it: JSON Lines in and out, errors with line numbers and
+// exit codes, atomic output files. Also the JSON Lines reader on its own.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "jsonl.h"
+#include "skillmatch/error.h"
+#include "test_util.h"
+
+namespace skillmatch {
+namespace {
+
+using test::fixtures;
+
+struct Result {
+  int rc = -1;
+  std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs the skillmatch binary with `args`, feeding `input` on stdin.
+Result run(const std::vector<std::string>& args, const std::string& input = "") {
+  static int counter = 0;
+  test::TempDir dir;
+  const auto in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
+  test::spit(in, input);
+  std::string cmd = quote(SKILLMATCH_CLI);
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " < " + quote(in.string()) + " > " + quote(out.string()) + " 2> " + quote(err.string());
+  ++counter;
+  const int status = std::system(cmd.c_str());
+  Result r;
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = test::slurp(out);
+  r.err = test::slurp(err);
+  return r;
+}
+
+std::vector<nlohmann::json> lines(const std::string& s) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(s);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::string jsonl(const std::vector<nlohmann::json>& objs) {
+  std::string s;
+  for (const auto& o : objs) s += o.dump() + "\n";
+  return s;
+}
+
+TEST(Cli, TokenizeMatchesFixture) {
+  const auto cases = test::load_json(fixtures() / "expected" / "tokenize.json")["cases"];
+  std::vector<nlohmann::json> in;
+  for (const auto& c : cases) in.push_back({{"text", c["text"]}});
+  const Result r = run({"tokenize", "--model", (fixtures() / "reranker").string()}, jsonl(in));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto out = lines(r.out);
+  ASSERT_EQ(out.size(), cases.size());
+  for (std::size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i]["ids"], cases[i]["ids"]);
+  const Result r16 =
+      run({"tokenize", "-m", (fixtures() / "tokenizer").string(), "--max-length", "16"}, jsonl(in));
+  ASSERT_EQ(r16.rc, 0) << r16.err;
+  const auto out16 = lines(r16.out);
+  for (std::size_t i = 0; i < out16.size(); ++i) {
+    EXPECT_EQ(out16[i]["ids"], cases[i]["ids_max_len_16"]);
+  }
+}
+
+TEST(Cli, TokenizePairsPiecesAndIds) {
+  const auto c = test::load_json(fixtures() / "expected" / "rerank.json")["cases"][0];
+  const Result r = run({"tokenize", "-m", (fixtures() / "reranker").string(), "--pieces"},
+                       jsonl({{{"id", 7}, {"text", c["query"]}, {"text_pair", c["passage"]}}}));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto out = lines(r.out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0]["id"], 7);
+  EXPECT_EQ(out[0]["ids"], c["ids"]);
+  EXPECT_EQ(out[0]["pieces"][0], "<s>");
+  EXPECT_EQ(out[0]["pieces"].size(), c["ids"].size());
+}
+
+TEST(Cli, EmbedMatchesReferenceInInputOrder) {
+  const auto model = test::load_json(fixtures() / "expected" / "embed.json")["embedder-cls"];
+  std::vector<nlohmann::json> in, expected;
+  for (const auto& c : model["cases"]) {
+    if (c["prompt"] != "query: ") continue;
+    in.push_back({{"text", c["text"]}});
+    expected.push_back(c["embedding"]);
+  }
+  for (const char* batch : {"1", "64"}) {
+    const Result r = run({"embed", "-m", (fixtures() / "embedder-cls").string(), "--prompt",
+                          "query", "--dtype", "float32", "--batch-size", batch},
+                         jsonl(in));
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const auto out = lines(r.out);
+    ASSERT_EQ(out.size(), in.size());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const auto got = out[i]["embedding"].get<std::vector<double>>();
+      const auto want = expected[i].get<std::vector<double>>();
+      ASSERT_EQ(got.size(), want.size());
+      for (std::size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4);
+    }
+  }
+}
+
+TEST(Cli, EmbedPromptTextEqualsNamedPrompt) {
+  const std::string m = (fixtures() / "embedder-mean").string();
+  const std::string in = jsonl({{{"text", "Gartenbau"}}});
+  const Result named = run({"embed", "-m", m, "--prompt", "passage", "--dtype", "float32"}, in);
+  const Result literal =
+      run({"embed", "-m", m, "--prompt-text", "passage: ", "--dtype", "float32"}, in);
+  const Result none = run({"embed", "-m", m, "--prompt", "none", "--dtype", "float32"}, in);
+  ASSERT_EQ(named.rc, 0) << named.err;
+  EXPECT_EQ(named.out, literal.out);
+  EXPECT_NE(named.out, none.out);
+  const Result unknown = run({"embed", "-m", m, "--prompt", "document"}, in);
+  EXPECT_EQ(unknown.rc, 2);
+  EXPECT_NE(unknown.err.find("no prompt named 'document'"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("passage, query"), std::string::npos) << unknown.err;
+}
+
+TEST(Cli, RerankMatchesReference) {
+  const auto cases = test::load_json(fixtures() / "expected" / "rerank.json")["cases"];
+  std::vector<nlohmann::json> in;
+  std::vector<const nlohmann::json*> want;
+  for (const auto& c : cases) {
+    if (c["max_length"] != 64) continue;
+    in.push_back({{"query", c["query"]}, {"passage", c["passage"]}});
+    want.push_back(&c);
+  }
+  const Result r = run({"rerank", "-m", (fixtures() / "reranker").string(), "--max-length", "64",
+                        "--dtype", "float32"},
+                       jsonl(in));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto out = lines(r.out);
+  ASSERT_EQ(out.size(), in.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    EXPECT_NEAR(out[i]["score"].get<double>(), (*want[i])["score"].get<double>(), 1e-4);
+    EXPECT_NEAR(out[i]["score_sigmoid"].get<double>(), (*want[i])["score_sigmoid"].get<double>(),
+                1e-4);
+  }
+}
+
+TEST(Cli, InputAndOutputFiles) {
+  test::TempDir dir;
+  test::spit(dir / "in.jsonl", "{\"text\": \"a\"}\n\n{\"text\": \"b\"}\r\n");
+  const Result r = run({"tokenize", "-m", (fixtures() / "tokenizer").string(), "--input",
+                        (dir / "in.jsonl").string(), "--output", (dir / "out.jsonl").string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(lines(test::slurp(dir / "out.jsonl")).size(), 2u);  // the blank line is skipped
+}
+
+TEST(Cli, MalformedLineFailsWithItsNumberAndLeavesNoOutputFile) {
+  test::TempDir dir;
+  const auto out = dir / "out.jsonl";
+  test::spit(out, "previous result\n");
+  const std::string m = (fixtures() / "embedder-cls").string();
+  struct Bad {
+    std::string input;
+    std::string message;
+  };
+  const std::vector<Bad> bad = {
+      {"{\"text\": \"ok\"}\n{\"text\": \"ok\"\n", "stdin line 2: invalid JSON"},
+      {"{\"text\": \"ok\"}\n\n[1, 2]\n", "stdin line 3: expected a JSON object, got array"},
+      {"{\"txt\": \"ok\"}\n", "stdin line 1: the object has no \"text\""},
+      {"{\"text\": 5}\n", "stdin line 1: \"text\" must be a string, got number"},
+      {"{\"text\": \"ok\"}\n{\"text\": \"bad \xFF\"}\n", "stdin line 2: invalid JSON"},
+  };
+  for (const auto& b : bad) {
+    const Result r = run({"embed", "-m", m, "--output", out.string()}, b.input);
+    EXPECT_EQ(r.rc, 2) << b.input;
+    EXPECT_NE(r.err.find(b.message), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+    EXPECT_EQ(test::slurp(out), "previous result\n");
+  }
+  std::size_t files = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
+  EXPECT_EQ(files, 1u) << "a temporary file was left behind";
+}
+
+TEST(Cli, MissingOrWrongModelFolder) {
+  const Result missing = run({"embed", "-m", "/nonexistent/model"}, "{\"text\":\"a\"}\n");
+  EXPECT_EQ(missing.rc, 3);
+  EXPECT_NE(missing.err.find("/nonexistent/model"), std::string::npos) << missing.err;
+  const Result wrong = run({"rerank", "-m", (fixtures() / "embedder-cls").string()},
+                           "{\"query\":\"a\",\"passage\":\"b\"}\n");
+  EXPECT_EQ(wrong.rc, 5);
+  EXPECT_NE(wrong.err.find("not a sequence classifier"), std::string::npos) << wrong.err;
+  const Result tok = run({"tokenize", "-m", "/nonexistent/model"}, "");
+  EXPECT_EQ(tok.rc, 3);
+  const Result input = run(
+      {"tokenize", "-m", (fixtures() / "tokenizer").string(), "--input", "/nonexistent/in.jsonl"});
+  EXPECT_EQ(input.rc, 3);
+  EXPECT_NE(input.err.find("/nonexistent/in.jsonl"), std::string::npos) << input.err;
+}
+
+TEST(Cli, BadOptionsAndHelp) {
+  EXPECT_NE(run({"embed", "-m", (fixtures() / "embedder-cls").string(), "--dtype", "float8"}).rc,
+            0);
+  EXPECT_NE(run({"embed", "-m", "x", "--batch-size", "0"}).rc, 0);
+  EXPECT_NE(run({}).rc, 0);
+  for (const char* cmd : {"tokenize", "embed", "rerank", "info"}) {
+    const Result h = run({cmd, "--help"});
+    EXPECT_EQ(h.rc, 0) << cmd;
+    EXPECT_NE(h.out.find("--model"), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(run({"--help"}).rc, 0);
+  EXPECT_NE(run({"--version"}).out.find("skillmatch"), std::string::npos);
+}
+
+TEST(Cli, EmptyInputGivesEmptyOutput) {
+  const Result r = run({"embed", "-m", (fixtures() / "embedder-cls").string()}, "");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Cli, InfoDescribesTheModel) {
+  const Result r = run({"info", "-m", (fixtures() / "embedder-mean").string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["kind"], "bi-encoder");
+  EXPECT_EQ(j["pooling"], "mean");
+  EXPECT_EQ(j["max_seq_length"], 128);
+  const Result rr = run({"--threads", "1", "info", "-m", (fixtures() / "reranker").string()});
+  ASSERT_EQ(rr.rc, 0) << rr.err;
+  EXPECT_EQ(nlohmann::json::parse(rr.out)["kind"], "cross-encoder");
+  EXPECT_EQ(nlohmann::json::parse(rr.out)["threads"], 1);
+}
+
+TEST(JsonlReader, BoundsLineLength) {
+  std::istringstream in("{\"text\": \"short\"}\n{\"text\": \"" + std::string(100, 'x') + "\"}\n");
+  cli::JsonlReader reader(in, "in.jsonl", 64);
+  nlohmann::json obj;
+  ASSERT_TRUE(reader.next(obj));
+  EXPECT_EQ(reader.line(), 1u);
+  try {
+    reader.next(obj);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("in.jsonl line 2: line is longer than 64 bytes"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(JsonlReader, LastLineWithoutNewline) {
+  std::istringstream in("{\"a\": 1}\n{\"a\": 2}");
+  cli::JsonlReader reader(in, "x");
+  nlohmann::json obj;
+  ASSERT_TRUE(reader.next(obj));
+  ASSERT_TRUE(reader.next(obj));
+  EXPECT_EQ(obj["a"], 2);
+  EXPECT_FALSE(reader.next(obj));
+}
+
+TEST(JsonlFloats, ShortestRoundTrip) {
+  std::string s;
+  cli::append_float_array(s, std::vector<float>{0.1f, -2.5f, 1e-8f}.data(), 3);
+  EXPECT_EQ(s, "[0.1,-2.5,1e-08]");
+  const auto back = nlohmann::json::parse(s).get<std::vector<float>>();
+  EXPECT_EQ(back, (std::vector<float>{0.1f, -2.5f, 1e-8f}));
+}
+
+}  // namespace
+}  // namespace skillmatch
