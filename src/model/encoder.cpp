@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "model/kernels.h"
 #include "skillmatch/error.h"
 
 namespace skillmatch {
@@ -35,8 +36,7 @@ XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::S
   token_type0_ =
       w.get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, h}, dtype)[0]
           .clone();
-  emb_ln_w_ = w.get("embeddings.LayerNorm.weight", {h}, dtype);
-  emb_ln_b_ = w.get("embeddings.LayerNorm.bias", {h}, dtype);
+  emb_ln_ = load_norm(w, "embeddings.LayerNorm");
   for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) {
     const std::string p = "encoder.layer." + std::to_string(i) + ".";
     Layer l;
@@ -48,16 +48,31 @@ XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::S
                        w.get(p + "attention.self.value.bias", {h}, dtype)});
     l.out_w = w.get(p + "attention.output.dense.weight", {h, h}, dtype);
     l.out_b = w.get(p + "attention.output.dense.bias", {h}, dtype);
-    l.ln1_w = w.get(p + "attention.output.LayerNorm.weight", {h}, dtype);
-    l.ln1_b = w.get(p + "attention.output.LayerNorm.bias", {h}, dtype);
+    l.ln1 = load_norm(w, p + "attention.output.LayerNorm");
     l.ffn_in_w = w.get(p + "intermediate.dense.weight", {f, h}, dtype);
     l.ffn_in_b = w.get(p + "intermediate.dense.bias", {f}, dtype);
     l.ffn_out_w = w.get(p + "output.dense.weight", {h, f}, dtype);
     l.ffn_out_b = w.get(p + "output.dense.bias", {h}, dtype);
-    l.ln2_w = w.get(p + "output.LayerNorm.weight", {h}, dtype);
-    l.ln2_b = w.get(p + "output.LayerNorm.bias", {h}, dtype);
+    l.ln2 = load_norm(w, p + "output.LayerNorm");
     layers_.push_back(std::move(l));
   }
+}
+
+XlmrEncoder::Norm XlmrEncoder::load_norm(const WeightSource& w, const std::string& name) const {
+  const std::int64_t h = config_.hidden_size;
+  Norm n;
+  n.w = w.get(name + ".weight", {h}, dtype_);
+  n.b = w.get(name + ".bias", {h}, dtype_);
+  n.w32 = w.get(name + ".weight", {h}, at::kFloat);
+  n.b32 = w.get(name + ".bias", {h}, at::kFloat);
+  return n;
+}
+
+at::Tensor XlmrEncoder::add_norm(const at::Tensor& a, const at::Tensor& b, const Norm& n) const {
+  if (dtype_ == at::kBFloat16) {
+    return add_layer_norm_bf16(a, b, n.w32, n.b32, config_.layer_norm_eps);
+  }
+  return at::layer_norm(a + b, {config_.hidden_size}, n.w, n.b, config_.layer_norm_eps);
 }
 
 at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
@@ -70,13 +85,12 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
   SM_CHECK(batch.ids.max().item<std::int64_t>() < config_.vocab_size &&
                batch.ids.min().item<std::int64_t>() >= 0,
            ErrorKind::kInvalidArgument, "a token id is outside the model's vocabulary");
-  const double eps = config_.layer_norm_eps;
 
   // RoBERTa position ids: padding_idx + 1, + 2, ... for real tokens, padding_idx for padding.
   at::Tensor positions = at::cumsum(batch.mask, 1).mul_(batch.mask).add_(config_.pad_token_id);
-  at::Tensor x = word_.index_select(0, batch.ids.reshape({-1}));
-  x.add_(position_.index_select(0, positions.reshape({-1}))).add_(token_type0_);
-  x = at::layer_norm(x, {h}, emb_ln_w_, emb_ln_b_, eps);  // [B*L, H]
+  at::Tensor x = add_norm(word_.index_select(0, batch.ids.reshape({-1})),
+                          position_.index_select(0, positions.reshape({-1})).add_(token_type0_),
+                          emb_ln_);  // [B*L, H]
 
   // Additive attention mask [B, 1, 1, L]: 0 for tokens, the lowest finite value for padding.
   const double lowest = dtype_ == at::kBFloat16
@@ -93,11 +107,9 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
     at::Tensor scores = at::matmul(q, k.transpose(-1, -2)).mul_(scale).add_(bias);
     at::Tensor probs = at::softmax(scores, -1);
     at::Tensor ctx = at::matmul(probs, v).transpose(1, 2).reshape({b * len, h});
-    at::Tensor a = at::addmm(l.out_b, ctx, l.out_w.t()).add_(x);
-    a = at::layer_norm(a, {h}, l.ln1_w, l.ln1_b, eps);
+    at::Tensor a = add_norm(at::addmm(l.out_b, ctx, l.out_w.t()), x, l.ln1);
     at::Tensor inter = at::gelu(at::addmm(l.ffn_in_b, a, l.ffn_in_w.t()));
-    at::Tensor o = at::addmm(l.ffn_out_b, inter, l.ffn_out_w.t()).add_(a);
-    x = at::layer_norm(o, {h}, l.ln2_w, l.ln2_b, eps);
+    x = add_norm(at::addmm(l.ffn_out_b, inter, l.ffn_out_w.t()), a, l.ln2);
   }
   return x.view({b, len, h});
 }

@@ -36,14 +36,25 @@ class XlmrEncoder {
   const ModelConfig& config() const noexcept { return config_; }
 
  private:
+  // LayerNorm parameters, kept in float32 too for the fused bfloat16 kernel.
+  struct Norm {
+    at::Tensor w, b, w32, b32;
+  };
   struct Layer {
     at::Tensor qkv_w, qkv_b;  // [3H, H], [3H]: query, key, value fused
-    at::Tensor out_w, out_b, ln1_w, ln1_b;
-    at::Tensor ffn_in_w, ffn_in_b, ffn_out_w, ffn_out_b, ln2_w, ln2_b;
+    at::Tensor out_w, out_b;
+    Norm ln1;
+    at::Tensor ffn_in_w, ffn_in_b, ffn_out_w, ffn_out_b;
+    Norm ln2;
   };
+  Norm load_norm(const WeightSource& w, const std::string& name) const;
+  // LayerNorm(a + b): libtorch in float32, the fused kernel in bfloat16.
+  at::Tensor add_norm(const at::Tensor& a, const at::Tensor& b, const Norm& n) const;
+
   ModelConfig config_;
   at::ScalarType dtype_;
-  at::Tensor word_, position_, token_type0_, emb_ln_w_, emb_ln_b_;
+  at::Tensor word_, position_, token_type0_;
+  Norm emb_ln_;
   std::vector<Layer> layers_;
 };
 

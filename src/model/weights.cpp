@@ -5,6 +5,7 @@
 
 #include <torch/serialize.h>
 
+#include "model/kernels.h"
 #include "skillmatch/error.h"
 #include "skillmatch/io.h"
 #include "skillmatch/safetensors.h"
@@ -130,7 +131,11 @@ at::Tensor WeightSource::get(const std::string& name, const std::vector<std::int
     SM_CHECK(got == shape, ErrorKind::kCorrupt,
              where + " has shape " + format_shape(got) + ", expected " + format_shape(shape));
   }
-  return t.to(dtype).contiguous().clone();
+  // One copy when the file already has the compute type, one conversion otherwise; a pickled
+  // tensor is copied so that it owns compact storage of its own.
+  if (t.scalar_type() == dtype) return source_->safetensors ? t : t.contiguous().clone();
+  if (t.scalar_type() == at::kFloat && dtype == at::kBFloat16) return float_to_bfloat16(t);
+  return t.to(dtype).contiguous();
 }
 
 }  // namespace skillmatch
