@@ -183,6 +183,8 @@ TEST(Cli, MalformedLineFailsWithItsNumberAndLeavesNoOutputFile) {
     EXPECT_EQ(r.rc, 2) << b.input;
     EXPECT_NE(r.err.find(b.message), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+    EXPECT_EQ(r.err.find("stdin", r.err.find("stdin") + 1), std::string::npos)
+        << "the line is named once: " << r.err;
     EXPECT_EQ(test::slurp(out), "previous result\n");
   }
   std::size_t files = 0;

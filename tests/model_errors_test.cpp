@@ -13,19 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <class F>
-void expect_error(F&& fn, ErrorKind kind, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    for (const auto& p : parts) {
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
-    }
-  }
-}
-
 nlohmann::json read(const fs::path& p) {
   return test::load_json(p);
 }
@@ -41,36 +28,37 @@ class BrokenModel : public ::testing::Test {
 };
 
 TEST_F(BrokenModel, MissingFolder) {
-  expect_error([&] { BiEncoder::load(dir_ / "nope"); }, ErrorKind::kNotFound,
-               {"model folder", "nope", "does not exist"});
-  expect_error([&] { CrossEncoder::load(dir_ / "nope"); }, ErrorKind::kNotFound, {"nope"});
+  test::expect_error([&] { BiEncoder::load(dir_ / "nope"); }, ErrorKind::kNotFound,
+                     {"model folder", "nope", "does not exist"});
+  test::expect_error([&] { CrossEncoder::load(dir_ / "nope"); }, ErrorKind::kNotFound, {"nope"});
 }
 
 TEST_F(BrokenModel, MissingFiles) {
   auto m = embedder();
   fs::remove(m / "config.json");
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kNotFound, {"config.json"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kNotFound, {"config.json"});
   fs::remove_all(m);
   m = embedder();
   fs::remove(m / "sentencepiece.bpe.model");
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kNotFound, {"sentencepiece.bpe.model"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kNotFound,
+                     {"sentencepiece.bpe.model"});
   fs::remove_all(m);
   m = embedder();
   fs::remove(m / "model.safetensors");
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kNotFound,
-               {"no model.safetensors or pytorch_model.bin"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kNotFound,
+                     {"no model.safetensors or pytorch_model.bin"});
   fs::remove_all(m);
   m = embedder();
   fs::remove(m / "1_Pooling" / "config.json");
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kNotFound, {"1_Pooling"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kNotFound, {"1_Pooling"});
 }
 
 TEST_F(BrokenModel, TruncatedSafetensors) {
   const auto m = embedder();
   const std::string bytes = test::slurp(m / "model.safetensors");
   test::spit(m / "model.safetensors", bytes.substr(0, bytes.size() - 1000));
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt,
-               {"model.safetensors", "truncated"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt,
+                     {"model.safetensors", "truncated"});
 }
 
 TEST_F(BrokenModel, ConfigDisagreesWithWeights) {
@@ -78,7 +66,7 @@ TEST_F(BrokenModel, ConfigDisagreesWithWeights) {
   auto config = read(m / "config.json");
   config["intermediate_size"] = 128;  // the weights have 64
   write(m / "config.json", config);
-  expect_error(
+  test::expect_error(
       [&] { BiEncoder::load(m); }, ErrorKind::kCorrupt,
       {"model.safetensors", "intermediate.dense.weight", "[64, 32]", "expected [128, 32]"});
 }
@@ -86,35 +74,37 @@ TEST_F(BrokenModel, ConfigDisagreesWithWeights) {
 TEST_F(BrokenModel, InvalidConfigJson) {
   const auto m = embedder();
   test::spit(m / "config.json", "{\"hidden_size\": 32,");
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt, {"config.json", "JSON"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt, {"config.json", "JSON"});
   write(m / "config.json", {{"model_type", "xlm-roberta"}});
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt,
-               {"config.json", "vocab_size", "missing"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt,
+                     {"config.json", "vocab_size", "missing"});
   auto config = read(test::fixtures() / "embedder-cls" / "config.json");
   config["hidden_size"] = "32";
   write(m / "config.json", config);
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt, {"hidden_size", "wrong type"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt,
+                     {"hidden_size", "wrong type"});
   config = read(test::fixtures() / "embedder-cls" / "config.json");
   config["model_type"] = "bert";
   write(m / "config.json", config);
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kUnsupported, {"model_type", "bert"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kUnsupported, {"model_type", "bert"});
   config = read(test::fixtures() / "embedder-cls" / "config.json");
   config["num_attention_heads"] = 5;
   write(m / "config.json", config);
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt, {"num_attention_heads"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt, {"num_attention_heads"});
 }
 
 TEST_F(BrokenModel, UnknownPoolingModeIsRefusedByName) {
   const auto m = embedder();
   write(m / "1_Pooling" / "config.json",
         {{"word_embedding_dimension", 32}, {"pooling_mode_attention_tokens", true}});
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kUnsupported,
-               {"1_Pooling", "pooling_mode_attention_tokens"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kUnsupported,
+                     {"1_Pooling", "pooling_mode_attention_tokens"});
   write(m / "1_Pooling" / "config.json", {{"word_embedding_dimension", 32}});
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt, {"no pooling mode"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt, {"no pooling mode"});
   write(m / "1_Pooling" / "config.json",
         {{"word_embedding_dimension", 64}, {"pooling_mode_cls_token", true}});
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt, {"word_embedding_dimension"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt,
+                     {"word_embedding_dimension"});
 }
 
 TEST_F(BrokenModel, UnsupportedModuleIsRefusedByName) {
@@ -125,8 +115,8 @@ TEST_F(BrokenModel, UnsupportedModuleIsRefusedByName) {
                      {"path", "3_Dense"},
                      {"type", "sentence_transformers.models.Dense"}});
   write(m / "modules.json", modules);
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kUnsupported,
-               {"modules.json", "sentence_transformers.models.Dense"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kUnsupported,
+                     {"modules.json", "sentence_transformers.models.Dense"});
 }
 
 TEST_F(BrokenModel, UnknownPromptNameInConfig) {
@@ -134,7 +124,7 @@ TEST_F(BrokenModel, UnknownPromptNameInConfig) {
   auto st = read(m / "config_sentence_transformers.json");
   st["default_prompt_name"] = "document";
   write(m / "config_sentence_transformers.json", st);
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt, {"default_prompt_name"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt, {"default_prompt_name"});
 }
 
 TEST_F(BrokenModel, RerankerWithSeveralLabelsIsRefused) {
@@ -142,17 +132,18 @@ TEST_F(BrokenModel, RerankerWithSeveralLabelsIsRefused) {
   auto config = read(m / "config.json");
   config["id2label"] = {{"0", "NEG"}, {"1", "POS"}};
   write(m / "config.json", config);
-  expect_error([&] { CrossEncoder::load(m); }, ErrorKind::kUnsupported, {"2 labels"});
+  test::expect_error([&] { CrossEncoder::load(m); }, ErrorKind::kUnsupported, {"2 labels"});
 }
 
 TEST_F(BrokenModel, EmbedderIsNotACrossEncoder) {
-  expect_error([&] { CrossEncoder::load(test::fixtures() / "embedder-cls"); },
-               ErrorKind::kUnsupported, {"XLMRobertaModel", "not a sequence classifier"});
+  test::expect_error([&] { CrossEncoder::load(test::fixtures() / "embedder-cls"); },
+                     ErrorKind::kUnsupported, {"XLMRobertaModel", "not a sequence classifier"});
   const auto m = embedder();
   auto config = read(m / "config.json");
   config["architectures"] = {"XLMRobertaForSequenceClassification"};
   write(m / "config.json", config);
-  expect_error([&] { CrossEncoder::load(m); }, ErrorKind::kNotFound, {"classifier.dense.weight"});
+  test::expect_error([&] { CrossEncoder::load(m); }, ErrorKind::kNotFound,
+                     {"classifier.dense.weight"});
 }
 
 TEST_F(BrokenModel, TokenizerOfAnotherModel) {
@@ -160,8 +151,8 @@ TEST_F(BrokenModel, TokenizerOfAnotherModel) {
   auto config = read(m / "config.json");
   config["vocab_size"] = 1000;
   write(m / "config.json", config);
-  expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt,
-               {"sentencepiece.bpe.model", "4002", "1000"});
+  test::expect_error([&] { BiEncoder::load(m); }, ErrorKind::kCorrupt,
+                     {"sentencepiece.bpe.model", "4002", "1000"});
 }
 
 TEST(ModelConfig, MaxTokensFollowsThePositionTable) {

@@ -28,19 +28,6 @@ std::string floats(const std::vector<float>& v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
 }
 
-// Expects `fn` to throw an Error of `kind` whose message contains every one of `parts`.
-template <class F>
-void expect_error(F&& fn, ErrorKind kind, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    for (const auto& p : parts)
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
-  }
-}
-
 TEST(Safetensors, ReadsTensorsAndMetadata) {
   test::TempDir dir;
   nlohmann::json h = {
@@ -75,9 +62,9 @@ TEST(Safetensors, ReadsTensorsAndMetadata) {
   EXPECT_FLOAT_EQ(tc[0].item<float>(), 1.5f);
   EXPECT_FLOAT_EQ(tc[1].item<float>(), -0.5f);
   EXPECT_EQ(w.get("a", {2, 2}, at::kBFloat16).scalar_type(), at::kBFloat16);
-  expect_error([&] { w.get("a", {4}, at::kFloat); }, ErrorKind::kCorrupt,
-               {"model.safetensors", "tensor a", "[2, 2]", "expected [4]"});
-  expect_error([&] { w.get("nope", {1}, at::kFloat); }, ErrorKind::kNotFound, {"nope"});
+  test::expect_error([&] { w.get("a", {4}, at::kFloat); }, ErrorKind::kCorrupt,
+                     {"model.safetensors", "tensor a", "[2, 2]", "expected [4]"});
+  test::expect_error([&] { w.get("nope", {1}, at::kFloat); }, ErrorKind::kNotFound, {"nope"});
 }
 
 struct BadCase {
@@ -133,14 +120,14 @@ TEST(Safetensors, RejectsCorruptFilesNamingTheProblem) {
     test::spit(path, c.bytes);
     auto parts = c.message;
     parts.push_back("model.safetensors");
-    expect_error([&] { SafetensorsFile::open(path); }, ErrorKind::kCorrupt, parts);
+    test::expect_error([&] { SafetensorsFile::open(path); }, ErrorKind::kCorrupt, parts);
   }
 }
 
 TEST(Safetensors, MissingFileIsNotFound) {
   test::TempDir dir;
-  expect_error([&] { SafetensorsFile::open(dir / "model.safetensors"); }, ErrorKind::kNotFound,
-               {"model.safetensors"});
+  test::expect_error([&] { SafetensorsFile::open(dir / "model.safetensors"); },
+                     ErrorKind::kNotFound, {"model.safetensors"});
 }
 
 TEST(Weights, DetectsRobertaPrefixOrNone) {
@@ -169,16 +156,17 @@ TEST(Weights, LoadsPytorchModelBin) {
 TEST(Weights, UnreadablePytorchModelBinSaysSo) {
   test::TempDir dir;
   test::spit(dir / "pytorch_model.bin", "not a zip archive at all");
-  expect_error([&] { WeightSource::open(dir.path(), "x"); }, ErrorKind::kUnsupported,
-               {"pytorch_model.bin", "model.safetensors"});
+  test::expect_error([&] { WeightSource::open(dir.path(), "x"); }, ErrorKind::kUnsupported,
+                     {"pytorch_model.bin", "model.safetensors"});
 }
 
 TEST(Weights, FolderWithoutWeightsOrWithShards) {
   test::TempDir dir;
-  expect_error([&] { WeightSource::open(dir.path(), "x"); }, ErrorKind::kNotFound,
-               {"no model.safetensors or pytorch_model.bin"});
+  test::expect_error([&] { WeightSource::open(dir.path(), "x"); }, ErrorKind::kNotFound,
+                     {"no model.safetensors or pytorch_model.bin"});
   test::spit(dir / "model.safetensors.index.json", "{}");
-  expect_error([&] { WeightSource::open(dir.path(), "x"); }, ErrorKind::kUnsupported, {"sharded"});
+  test::expect_error([&] { WeightSource::open(dir.path(), "x"); }, ErrorKind::kUnsupported,
+                     {"sharded"});
 }
 
 }  // namespace

@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "skillmatch/error.h"
 
 namespace skillmatch::test {
 
@@ -70,6 +73,20 @@ inline std::filesystem::path copy_fixture(const std::string& name,
                                  std::filesystem::perm_options::add);
   }
   return dest;
+}
+
+// Expects `fn` to throw a skillmatch::Error of `kind` whose message contains each of `parts`.
+template <class F>
+void expect_error(F&& fn, ErrorKind kind, const std::vector<std::string>& parts) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    for (const auto& p : parts) {
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace skillmatch::test

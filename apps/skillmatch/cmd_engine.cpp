@@ -1,5 +1,6 @@
 // tokenize, embed, rerank, info: the engine's commands, JSON Lines in and out.
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -52,22 +53,17 @@ struct ModelOptions {
   }
 };
 
-// A record waiting in a chunk: its line and the "id" to echo, if it had one.
-struct Pending {
-  std::size_t line = 0;
-  nlohmann::json id;
-};
-
-void begin_record(std::string& out, const Pending& p) {
+// Opens an output line, echoing the input's "id" member (null: none).
+void begin_record(std::string& out, const nlohmann::json& id) {
   out += '{';
-  if (!p.id.is_null()) {
+  if (!id.is_null()) {
     out += "\"id\":";
-    out += p.id.dump();
+    out += id.dump();
     out += ',';
   }
 }
 
-// Runs `step` on `text` and prefixes a failure with the input line.
+// Runs `step` for the record last read and prefixes a failure with its input line.
 template <class F>
 auto at_line(const JsonlReader& reader, F&& step) -> decltype(step()) {
   try {
@@ -75,6 +71,37 @@ auto at_line(const JsonlReader& reader, F&& step) -> decltype(step()) {
   } catch (const Error& e) {
     rethrow_with_context(e, reader.where());
   }
+}
+
+// Streams the records of `reader` in chunks: `tokenize` turns one record into ids (errors are
+// prefixed with its line), `compute` runs a whole chunk and `write_result(i, out)` appends the
+// result members of the chunk's i-th record to its output line.
+template <class Compute, class WriteResult>
+void run_chunked(JsonlReader& reader, std::FILE* f,
+                 const std::function<TokenIds(const nlohmann::json&)>& tokenize, Compute compute,
+                 WriteResult write_result) {
+  std::vector<TokenIds> inputs;
+  std::vector<nlohmann::json> ids;  // the "id" member of each record of the chunk
+  auto flush = [&] {
+    if (inputs.empty()) return;
+    compute(inputs);
+    std::string out;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      begin_record(out, ids[i]);
+      write_result(i, out);
+      out += "}\n";
+    }
+    write_all(f, out);
+    inputs.clear();
+    ids.clear();
+  };
+  nlohmann::json rec;
+  while (reader.next(rec)) {
+    inputs.push_back(at_line(reader, [&] { return tokenize(rec); }));
+    ids.push_back(rec.value("id", nlohmann::json()));
+    if (inputs.size() == kChunk) flush();
+  }
+  flush();
 }
 
 fs::path spm_path(const std::string& model) {
@@ -98,16 +125,15 @@ struct TokenizeCommand {
       nlohmann::json rec;
       std::string out;
       while (reader.next(rec)) {
-        const std::string text = reader.require_string(rec, "text");
-        Pending p{reader.line(), rec.value("id", nlohmann::json())};
-        TokenIds ids = at_line(reader, [&] {
+        const TokenIds ids = at_line(reader, [&] {
+          const std::string text = reader.require_string(rec, "text");
           if (rec.contains("text_pair")) {
             return tok.encode_pair(text, reader.require_string(rec, "text_pair"), max_length);
           }
           return tok.encode(text, max_length);
         });
         out.clear();
-        begin_record(out, p);
+        begin_record(out, rec.value("id", nlohmann::json()));
         out += "\"ids\":";
         out += nlohmann::json(ids).dump();
         if (pieces) {
@@ -142,30 +168,17 @@ struct EmbedCommand {
     const std::size_t prompt_length = prompt.empty() ? 0 : enc.prompt_token_count(prompt);
     io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
       JsonlReader reader(in, name);
-      std::vector<TokenIds> inputs;
-      std::vector<Pending> pending;
-      auto flush = [&] {
-        if (inputs.empty()) return;
-        const Matrix m = enc.embed_tokens(inputs, prompt_length);
-        std::string out;
-        for (std::size_t i = 0; i < inputs.size(); ++i) {
-          begin_record(out, pending[i]);
-          out += "\"embedding\":";
-          append_float_array(out, m.row(i), m.cols);
-          out += "}\n";
-        }
-        write_all(f, out);
-        inputs.clear();
-        pending.clear();
-      };
-      nlohmann::json rec;
-      while (reader.next(rec)) {
-        const std::string text = reader.require_string(rec, "text");
-        inputs.push_back(at_line(reader, [&] { return enc.tokenize({text}, prompt)[0]; }));
-        pending.push_back({reader.line(), rec.value("id", nlohmann::json())});
-        if (inputs.size() == kChunk) flush();
-      }
-      flush();
+      Matrix m;
+      run_chunked(
+          reader, f,
+          [&](const nlohmann::json& rec) {
+            return enc.tokenize({reader.require_string(rec, "text")}, prompt)[0];
+          },
+          [&](const std::vector<TokenIds>& inputs) { m = enc.embed_tokens(inputs, prompt_length); },
+          [&](std::size_t i, std::string& out) {
+            out += "\"embedding\":";
+            append_float_array(out, m.row(i), m.cols);
+          });
     });
   }
 
@@ -196,32 +209,21 @@ struct RerankCommand {
     const CrossEncoder ce = CrossEncoder::load(model.model, model.inference());
     io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
       JsonlReader reader(in, name);
-      std::vector<TokenIds> inputs;
-      std::vector<Pending> pending;
-      auto flush = [&] {
-        if (inputs.empty()) return;
-        const std::vector<float> scores = ce.score_tokens(inputs);
-        std::string out;
-        for (std::size_t i = 0; i < inputs.size(); ++i) {
-          begin_record(out, pending[i]);
-          out += "\"score\":";
-          append_float(out, scores[i]);
-          out += ",\"score_sigmoid\":";
-          append_float(out, sigmoid(scores[i]));
-          out += "}\n";
-        }
-        write_all(f, out);
-        inputs.clear();
-        pending.clear();
-      };
-      nlohmann::json rec;
-      while (reader.next(rec)) {
-        TextPair pair{reader.require_string(rec, "query"), reader.require_string(rec, "passage")};
-        inputs.push_back(at_line(reader, [&] { return ce.tokenize({pair}, max_length)[0]; }));
-        pending.push_back({reader.line(), rec.value("id", nlohmann::json())});
-        if (inputs.size() == kChunk) flush();
-      }
-      flush();
+      std::vector<float> scores;
+      run_chunked(
+          reader, f,
+          [&](const nlohmann::json& rec) {
+            TextPair pair{reader.require_string(rec, "query"),
+                          reader.require_string(rec, "passage")};
+            return ce.tokenize({pair}, max_length)[0];
+          },
+          [&](const std::vector<TokenIds>& inputs) { scores = ce.score_tokens(inputs); },
+          [&](std::size_t i, std::string& out) {
+            out += "\"score\":";
+            append_float(out, scores[i]);
+            out += ",\"score_sigmoid\":";
+            append_float(out, sigmoid(scores[i]));
+          });
     });
   }
 };

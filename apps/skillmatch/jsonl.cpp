@@ -57,12 +57,12 @@ bool JsonlReader::next(nlohmann::json& out) {
   }
 }
 
-std::string JsonlReader::require_string(const nlohmann::json& obj, const char* key) const {
+std::string JsonlReader::require_string(const nlohmann::json& obj, const char* key) {
   auto it = obj.find(key);
   SM_CHECK(it != obj.end(), ErrorKind::kInvalidArgument,
-           where() + ": the object has no \"" + key + "\"");
+           std::string("the object has no \"") + key + "\"");
   SM_CHECK(it->is_string(), ErrorKind::kInvalidArgument,
-           where() + ": \"" + key + "\" must be a string, got " + it->type_name());
+           std::string("\"") + key + "\" must be a string, got " + it->type_name());
   return it->get<std::string>();
 }
 

@@ -27,9 +27,9 @@ class JsonlReader {
   // "<name> line N"
   std::string where() const;
 
-  // The string member `key` of `obj`, or an error naming the line when it is missing or not a
-  // string.
-  std::string require_string(const nlohmann::json& obj, const char* key) const;
+  // The string member `key` of `obj`; kInvalidArgument naming the key when it is missing or not
+  // a string (the caller adds where()).
+  static std::string require_string(const nlohmann::json& obj, const char* key);
 
  private:
   std::istream& in_;
