@@ -1,0 +1,111 @@
+// The workspace: one directory holding skillmatch.db, a SQLite database of taxonomies and their
+// skills (labels, alternative labels, descriptions, types, ESCO collections) with a full-text
+// index for BM25, and metadata.
+//
+// Every write runs in one transaction: a process killed at any moment leaves the database as it
+// was before or after the write. A database written by a newer format version is refused.
+// Thread-safety: a Workspace is one SQLite connection; use it from one thread at a time (open
+// one Workspace per thread for parallel readers).
+// Errors: kNotFound (no workspace where one must exist), kCorrupt (not a skillmatch database),
+// kUnsupported (newer format), kInvalidArgument (bad records, duplicate URIs), kIo.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skillmatch {
+
+// One skill as imported.
+struct SkillRecord {
+  std::string uri;  // unique within its taxonomy
+  std::string label;
+  std::vector<std::string> alt_labels;
+  std::string description;
+  std::string skill_type;   // ESCO: "skill/competence" or "knowledge"; free text otherwise
+  std::string reuse_level;  // ESCO: transversal, cross-sector, sector-specific, occupation-specific
+  std::vector<std::string> broader;  // URIs of parent concepts
+};
+
+// Where a taxonomy came from; stored with it.
+struct TaxonomyInfo {
+  std::string name;  // short key, e.g. "esco-de", "greta"
+  std::string title;
+  std::string version;
+  std::string language;
+  std::string source;  // file or URL it was imported from
+  std::string licence;
+  std::string attribution;
+};
+
+struct ImportStats {
+  std::size_t added = 0, updated = 0, unchanged = 0, removed = 0;
+};
+
+struct Skill {
+  std::int64_t id = 0;  // stable row id within the workspace
+  std::string taxonomy;
+  SkillRecord record;
+  std::vector<std::string> collections;
+};
+
+// Which skills a search or listing considers; empty members mean "any".
+struct SkillFilter {
+  std::vector<std::string> taxonomies;
+  std::vector<std::string> collections;  // a skill must be in at least one of them
+  std::vector<std::string> skill_types;
+};
+
+struct Bm25Hit {
+  std::int64_t skill_id = 0;
+  double score = 0;  // higher is better (negated SQLite bm25())
+};
+
+class Workspace {
+ public:
+  static constexpr int kFormatVersion = 1;
+
+  // Opens DIR/skillmatch.db, creating the directory and database when `create` is true.
+  static Workspace open(const std::filesystem::path& dir, bool create);
+  ~Workspace();
+  Workspace(Workspace&&) noexcept;
+  Workspace& operator=(Workspace&&) noexcept;
+
+  // Imports (or re-imports) a whole taxonomy in one transaction. Skills whose content did not
+  // change are not touched; skills missing from `skills` are removed. Throws kInvalidArgument for
+  // a duplicate or empty URI or an empty label, naming it.
+  ImportStats import_taxonomy(const TaxonomyInfo& info, const std::vector<SkillRecord>& skills);
+
+  // Replaces the members of a named collection of a taxonomy (URIs not in the taxonomy are
+  // counted and skipped). Returns the number of members stored.
+  std::size_t set_collection(const std::string& taxonomy, const std::string& collection,
+                             const std::vector<std::string>& uris);
+
+  std::vector<TaxonomyInfo> taxonomies() const;
+  std::size_t skill_count(const SkillFilter& filter = {}) const;
+  std::vector<Skill> skills(const SkillFilter& filter = {}) const;  // ordered by id
+  std::optional<Skill> skill(std::int64_t id) const;
+  std::optional<Skill> find(const std::string& taxonomy, const std::string& uri) const;
+
+  // BM25 over preferred labels (weight 3), alternative labels (2) and descriptions (1), after
+  // German analysis (see catalog/german_analyzer.h). Best first, at most `k`.
+  std::vector<Bm25Hit> bm25(const std::string& query, std::size_t k,
+                            const SkillFilter& filter = {}) const;
+
+  // Free key/value metadata (e.g. which model embedded the skills).
+  void set_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key) const;
+
+  const std::filesystem::path& directory() const;
+
+  struct Impl;
+
+ private:
+  explicit Workspace(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace skillmatch

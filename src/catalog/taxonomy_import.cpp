@@ -1,0 +1,222 @@
+#include "skillmatch/taxonomy_import.h"
+
+#include <algorithm>
+#include <fstream>
+#include <optional>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+#include "skillmatch/csv.h"
+#include "skillmatch/error.h"
+#include "skillmatch/io.h"
+
+namespace fs = std::filesystem;
+
+namespace skillmatch {
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> split_labels(const std::string& s, const std::string& sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t pos = sep.empty() ? std::string::npos : s.find(sep, start);
+    std::string part = trim(s.substr(start, pos == std::string::npos ? pos : pos - start));
+    if (!part.empty() && std::find(out.begin(), out.end(), part) == out.end()) {
+      out.push_back(part);
+    }
+    if (pos == std::string::npos) break;
+    start = pos + sep.size();
+  }
+  return out;
+}
+
+// Fails naming the file and line when `uri` was seen before.
+void check_unique(std::unordered_set<std::string>& seen, const std::string& uri,
+                  const std::string& where) {
+  SM_CHECK(!uri.empty(), ErrorKind::kInvalidArgument, where + ": empty URI");
+  SM_CHECK(seen.insert(uri).second, ErrorKind::kInvalidArgument, where + ": duplicate URI " + uri);
+}
+
+std::optional<std::size_t> first_column(const CsvReader& csv,
+                                        std::initializer_list<std::string> names) {
+  for (const auto& n : names) {
+    if (auto c = csv.column(n)) return c;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TaxonomyData read_esco_skills(const fs::path& path, const std::string& name,
+                              const std::string& version, const std::string& language) {
+  CsvReader csv(path);
+  const std::string l = "_" + language;
+  const auto uri = first_column(csv, {"conceptUri", "concept_uri"});
+  const auto label = first_column(csv, {"preferredLabel", "preferredLabel" + l, "preferred_label"});
+  SM_CHECK(uri && label, ErrorKind::kInvalidArgument,
+           path.string() + ": not an ESCO skills file (needs conceptUri and preferredLabel" +
+               " columns, or concept_uri and preferred_label)");
+  const auto alt = first_column(csv, {"altLabels", "altLabels" + l});
+  const auto desc = first_column(csv, {"description", "description" + l});
+  const auto type = csv.column("skillType");
+  const auto reuse = csv.column("reuseLevel");
+  TaxonomyData out;
+  out.info = {name,
+              "ESCO skills (" + language + ")",
+              version,
+              language,
+              path.string(),
+              "ESCO: European Commission, reuse under Commission Decision 2011/833/EU",
+              kEscoAttribution};
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> row;
+  while (csv.next(row)) {
+    SkillRecord r;
+    r.uri = trim(row[*uri]);
+    check_unique(seen, r.uri, csv.where());
+    r.label = trim(row[*label]);
+    SM_CHECK(!r.label.empty(), ErrorKind::kInvalidArgument,
+             csv.where() + ": skill " + r.uri + " has no label");
+    if (alt) r.alt_labels = split_labels(row[*alt], "\n");
+    if (desc) r.description = trim(row[*desc]);
+    if (type) r.skill_type = trim(row[*type]);
+    if (reuse) r.reuse_level = trim(row[*reuse]);
+    out.skills.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<std::string> read_esco_collection(const fs::path& path) {
+  CsvReader csv(path);
+  const std::size_t uri = csv.require_column("conceptUri");
+  std::vector<std::string> out;
+  std::vector<std::string> row;
+  while (csv.next(row)) out.push_back(trim(row[uri]));
+  return out;
+}
+
+std::string esco_collection_name(const fs::path& path) {
+  std::string stem = path.stem().string();
+  const auto pos = stem.find("SkillsCollection");
+  if (pos != std::string::npos) stem = stem.substr(0, pos);
+  std::transform(stem.begin(), stem.end(), stem.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return stem;
+}
+
+TaxonomyData read_greta(const fs::path& path) {
+  CsvReader csv(path);
+  const std::size_t code = csv.require_column("greta_code");
+  const std::size_t facet = csv.require_column("facet_name");
+  const std::size_t area = csv.require_column("area_name");
+  const std::size_t aspect = csv.require_column("aspect_name");
+  const std::size_t req = csv.require_column("requirements");
+  TaxonomyData out;
+  out.info = {"greta",
+              "GRETA-Kompetenzmodell für Lehrende in der Erwachsenen- und Weiterbildung",
+              "2.0.1",
+              "de",
+              path.string(),
+              "GRETA: Deutsches Institut für Erwachsenenbildung (DIE)",
+              "GRETA-Kompetenzmodell 2.0.1, Deutsches Institut für Erwachsenenbildung"};
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> row;
+  while (csv.next(row)) {
+    SkillRecord r;
+    r.uri = trim(row[code]);
+    check_unique(seen, r.uri, csv.where());
+    r.label = trim(row[facet]);
+    SM_CHECK(!r.label.empty(), ErrorKind::kInvalidArgument, csv.where() + ": empty facet_name");
+    std::string d;
+    for (const auto& part : split_labels(row[req], "|")) d += (d.empty() ? "" : "; ") + part;
+    r.description = d;
+    r.skill_type = "GRETA facet";
+    r.broader = {trim(row[area]), trim(row[aspect])};
+    out.skills.push_back(std::move(r));
+  }
+  return out;
+}
+
+TaxonomyData read_custom_taxonomy(const fs::path& path, const std::string& name,
+                                  const ColumnMapping& m) {
+  TaxonomyData out;
+  out.info = {name, name, "", "", path.string(), "", ""};
+  std::unordered_set<std::string> seen;
+  const std::string ext = path.extension().string();
+  if (ext == ".jsonl" || ext == ".json" || ext == ".ndjson") {
+    require_file(path, "taxonomy file");
+    std::ifstream in(path, std::ios::binary);
+    std::string line;
+    std::size_t n = 0;
+    auto str = [&](const nlohmann::json& j, const std::string& key, bool required,
+                   const std::string& where) -> std::string {
+      auto it = j.find(key);
+      if (it == j.end() || it->is_null()) {
+        SM_CHECK(!required, ErrorKind::kInvalidArgument, where + ": no \"" + key + "\"");
+        return {};
+      }
+      SM_CHECK(it->is_string(), ErrorKind::kInvalidArgument,
+               where + ": \"" + key + "\" must be a string");
+      return trim(it->get<std::string>());
+    };
+    while (std::getline(in, line)) {
+      const std::string where = path.string() + " line " + std::to_string(++n);
+      if (trim(line).empty()) continue;
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::exception&) {
+        throw Error(ErrorKind::kInvalidArgument, where + ": invalid JSON");
+      }
+      SM_CHECK(j.is_object(), ErrorKind::kInvalidArgument, where + ": expected a JSON object");
+      SkillRecord r;
+      r.uri = str(j, m.uri, true, where);
+      check_unique(seen, r.uri, where);
+      r.label = str(j, m.label, true, where);
+      SM_CHECK(!r.label.empty(), ErrorKind::kInvalidArgument, where + ": empty label");
+      r.description = str(j, m.description, false, where);
+      r.skill_type = str(j, m.skill_type, false, where);
+      auto alt = j.find(m.alt_labels);
+      if (alt != j.end() && alt->is_array()) {
+        for (const auto& a : *alt) {
+          SM_CHECK(a.is_string(), ErrorKind::kInvalidArgument,
+                   where + ": \"" + m.alt_labels + "\" must hold strings");
+          r.alt_labels.push_back(trim(a.get<std::string>()));
+        }
+      } else {
+        r.alt_labels = split_labels(str(j, m.alt_labels, false, where), m.alt_separator);
+      }
+      out.skills.push_back(std::move(r));
+    }
+    return out;
+  }
+  CsvReader csv(path);
+  const std::size_t uri = csv.require_column(m.uri);
+  const std::size_t label = csv.require_column(m.label);
+  const auto desc = csv.column(m.description);
+  const auto alt = csv.column(m.alt_labels);
+  const auto type = csv.column(m.skill_type);
+  std::vector<std::string> row;
+  while (csv.next(row)) {
+    SkillRecord r;
+    r.uri = trim(row[uri]);
+    check_unique(seen, r.uri, csv.where());
+    r.label = trim(row[label]);
+    SM_CHECK(!r.label.empty(), ErrorKind::kInvalidArgument, csv.where() + ": empty label");
+    if (desc) r.description = trim(row[*desc]);
+    if (alt) r.alt_labels = split_labels(row[*alt], m.alt_separator);
+    if (type) r.skill_type = trim(row[*type]);
+    out.skills.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace skillmatch

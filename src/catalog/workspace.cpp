@@ -1,0 +1,436 @@
+#include "skillmatch/workspace.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "catalog/german_analyzer.h"
+#include "catalog/sqlite.h"
+#include "skillmatch/error.h"
+#include "skillmatch/tokenizer.h"
+
+namespace fs = std::filesystem;
+
+namespace skillmatch {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS taxonomy(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, title TEXT NOT NULL, version TEXT NOT NULL,
+  language TEXT NOT NULL, source TEXT NOT NULL, licence TEXT NOT NULL, attribution TEXT NOT NULL,
+  imported_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS skill(
+  id INTEGER PRIMARY KEY,
+  taxonomy_id INTEGER NOT NULL REFERENCES taxonomy(id) ON DELETE CASCADE,
+  uri TEXT NOT NULL, label TEXT NOT NULL, alt_labels TEXT NOT NULL, description TEXT NOT NULL,
+  skill_type TEXT NOT NULL, reuse_level TEXT NOT NULL, broader TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  UNIQUE(taxonomy_id, uri));
+CREATE TABLE IF NOT EXISTS collection_member(
+  collection TEXT NOT NULL, skill_id INTEGER NOT NULL REFERENCES skill(id) ON DELETE CASCADE,
+  PRIMARY KEY(collection, skill_id));
+CREATE INDEX IF NOT EXISTS collection_member_skill ON collection_member(skill_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS skill_fts USING fts5(
+  label, alt_labels, description, tokenize = 'unicode61 remove_diacritics 0');
+)sql";
+
+std::string join(const std::vector<std::string>& v, char sep) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t pos = s.find(sep, start);
+    out.push_back(s.substr(start, pos - start));
+    if (pos == std::string::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
+// FNV-1a over every field, separated, as a hex string: detects any change of a skill.
+std::string content_hash(const SkillRecord& r) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto add = [&](const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0x1f) * 1099511628211ull;
+  };
+  add(r.label);
+  add(join(r.alt_labels, '\n'));
+  add(r.description);
+  add(r.skill_type);
+  add(r.reuse_level);
+  add(join(r.broader, '\n'));
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string now_utc() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// " AND ..." clauses of a filter over `skill s JOIN taxonomy t`, with their values to bind.
+struct FilterSql {
+  std::string where;
+  std::vector<std::string> values;
+};
+
+FilterSql filter_sql(const SkillFilter& f) {
+  FilterSql out;
+  auto in_list = [&](const std::string& column, const std::vector<std::string>& vals) {
+    if (vals.empty()) return;
+    out.where += " AND " + column + " IN (";
+    for (std::size_t i = 0; i < vals.size(); ++i) {
+      out.where += i ? ",?" : "?";
+      out.values.push_back(vals[i]);
+    }
+    out.where += ")";
+  };
+  in_list("t.name", f.taxonomies);
+  in_list("s.skill_type", f.skill_types);
+  if (!f.collections.empty()) {
+    out.where += " AND EXISTS (SELECT 1 FROM collection_member c WHERE c.skill_id = s.id";
+    FilterSql inner;
+    std::swap(inner, out);
+    in_list("c.collection", f.collections);
+    std::swap(inner, out);
+    out.where += inner.where + ")";
+    out.values.insert(out.values.end(), inner.values.begin(), inner.values.end());
+  }
+  return out;
+}
+
+constexpr const char* kSkillColumns =
+    "s.id, t.name, s.uri, s.label, s.alt_labels, s.description, s.skill_type, s.reuse_level, "
+    "s.broader";
+
+}  // namespace
+
+struct Workspace::Impl {
+  fs::path dir;
+  sql::Db db;
+
+  Impl(fs::path d, bool create) : dir(std::move(d)), db(dir / "skillmatch.db", create) {}
+
+  Skill read_skill(const sql::Stmt& st) const {
+    Skill s;
+    s.id = st.int64(0);
+    s.taxonomy = st.text(1);
+    s.record.uri = st.text(2);
+    s.record.label = st.text(3);
+    s.record.alt_labels = split(st.text(4), '\n');
+    s.record.description = st.text(5);
+    s.record.skill_type = st.text(6);
+    s.record.reuse_level = st.text(7);
+    s.record.broader = split(st.text(8), '\n');
+    sql::Stmt c(db, "SELECT collection FROM collection_member WHERE skill_id = ? ORDER BY 1");
+    c.bind(1, s.id);
+    while (c.step()) s.collections.push_back(c.text(0));
+    return s;
+  }
+
+  void index_fts(std::int64_t id, const SkillRecord& r) {
+    sql::Stmt del(db, "DELETE FROM skill_fts WHERE rowid = ?");
+    del.bind(1, id).run();
+    sql::Stmt ins(db,
+                  "INSERT INTO skill_fts(rowid, label, alt_labels, description) VALUES (?,?,?,?)");
+    ins.bind(1, id)
+        .bind(2, catalog::analyzed_text(r.label))
+        .bind(3, catalog::analyzed_text(join(r.alt_labels, '\n')))
+        .bind(4, catalog::analyzed_text(r.description))
+        .run();
+  }
+};
+
+Workspace::Workspace(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Workspace::~Workspace() = default;
+Workspace::Workspace(Workspace&&) noexcept = default;
+Workspace& Workspace::operator=(Workspace&&) noexcept = default;
+
+Workspace Workspace::open(const fs::path& dir, bool create) {
+  const fs::path file = dir / "skillmatch.db";
+  if (!create) {
+    SM_CHECK(fs::exists(file), ErrorKind::kNotFound,
+             "no workspace at " + dir.string() + " (" + file.string() + " does not exist)");
+  } else {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    SM_CHECK(!ec, ErrorKind::kIo,
+             "cannot create workspace directory " + dir.string() + ": " + ec.message());
+  }
+  auto impl = std::make_unique<Impl>(dir, create);
+  sql::Db& db = impl->db;
+  {
+    // A file that is not a SQLite database fails here, on the first read.
+    sql::Stmt probe(db, "SELECT count(*) FROM sqlite_master");
+    probe.step();
+    const bool empty = probe.int64(0) == 0;
+    if (!empty) {
+      sql::Stmt has_meta(db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
+      has_meta.step();
+      SM_CHECK(has_meta.int64(0) == 1, ErrorKind::kCorrupt,
+               file.string() + " is a SQLite database but not a skillmatch workspace");
+      sql::Stmt v(db, "SELECT value FROM meta WHERE key = 'format_version'");
+      SM_CHECK(v.step(), ErrorKind::kCorrupt, file.string() + ": no format_version");
+      const std::string version = v.text(0);
+      SM_CHECK(std::stoi(version) <= kFormatVersion, ErrorKind::kUnsupported,
+               file.string() + " was written by a newer skillmatch (workspace format " + version +
+                   ", this program reads up to " + std::to_string(kFormatVersion) + ")");
+    } else {
+      SM_CHECK(create, ErrorKind::kCorrupt, file.string() + " is empty");
+    }
+  }
+  sql::Transaction tx(db);
+  db.exec(kSchema);
+  sql::Stmt v(db, "INSERT OR IGNORE INTO meta(key, value) VALUES ('format_version', ?)");
+  v.bind(1, std::to_string(kFormatVersion)).run();
+  tx.commit();
+  return Workspace(std::move(impl));
+}
+
+ImportStats Workspace::import_taxonomy(const TaxonomyInfo& info,
+                                       const std::vector<SkillRecord>& skills) {
+  SM_CHECK(!info.name.empty(), ErrorKind::kInvalidArgument, "a taxonomy needs a name");
+  std::unordered_set<std::string> seen;
+  for (std::size_t i = 0; i < skills.size(); ++i) {
+    const SkillRecord& r = skills[i];
+    const std::string where = "taxonomy " + info.name + ", skill " + std::to_string(i + 1);
+    SM_CHECK(!r.uri.empty(), ErrorKind::kInvalidArgument, where + ": empty URI");
+    SM_CHECK(!r.label.empty(), ErrorKind::kInvalidArgument,
+             where + " (" + r.uri + "): empty label");
+    SM_CHECK(seen.insert(r.uri).second, ErrorKind::kInvalidArgument,
+             where + ": duplicate URI " + r.uri);
+    try {
+      validate_utf8(r.uri);
+      validate_utf8(r.label);
+      validate_utf8(r.description);
+      for (const auto& a : r.alt_labels) validate_utf8(a);
+    } catch (const Error& e) {
+      rethrow_with_context(e, where + " (" + r.uri + ")");
+    }
+  }
+
+  sql::Db& db = impl_->db;
+  sql::Transaction tx(db);
+  sql::Stmt up(db,
+               "INSERT INTO taxonomy(name, title, version, language, source, licence, "
+               "attribution, imported_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
+               "ON CONFLICT(name) DO UPDATE SET title=?2, version=?3, language=?4, source=?5, "
+               "licence=?6, attribution=?7, imported_at=?8");
+  up.bind(1, info.name)
+      .bind(2, info.title)
+      .bind(3, info.version)
+      .bind(4, info.language)
+      .bind(5, info.source)
+      .bind(6, info.licence)
+      .bind(7, info.attribution)
+      .bind(8, now_utc())
+      .run();
+  sql::Stmt tid(db, "SELECT id FROM taxonomy WHERE name = ?");
+  tid.bind(1, info.name).step();
+  const std::int64_t taxonomy_id = tid.int64(0);
+
+  std::unordered_map<std::string, std::pair<std::int64_t, std::string>> existing;
+  {
+    sql::Stmt q(db, "SELECT uri, id, content_hash FROM skill WHERE taxonomy_id = ?");
+    q.bind(1, taxonomy_id);
+    while (q.step()) existing[q.text(0)] = {q.int64(1), q.text(2)};
+  }
+  ImportStats stats;
+  sql::Stmt ins(db,
+                "INSERT INTO skill(taxonomy_id, uri, label, alt_labels, description, skill_type, "
+                "reuse_level, broader, content_hash) VALUES (?,?,?,?,?,?,?,?,?)");
+  sql::Stmt upd(db,
+                "UPDATE skill SET label=?, alt_labels=?, description=?, skill_type=?, "
+                "reuse_level=?, broader=?, content_hash=? WHERE id=?");
+  for (const SkillRecord& r : skills) {
+    const std::string hash = content_hash(r);
+    auto it = existing.find(r.uri);
+    if (it == existing.end()) {
+      ins.reset();
+      ins.bind(1, taxonomy_id)
+          .bind(2, r.uri)
+          .bind(3, r.label)
+          .bind(4, join(r.alt_labels, '\n'))
+          .bind(5, r.description)
+          .bind(6, r.skill_type)
+          .bind(7, r.reuse_level)
+          .bind(8, join(r.broader, '\n'))
+          .bind(9, hash)
+          .run();
+      impl_->index_fts(db.last_insert_rowid(), r);
+      ++stats.added;
+      continue;
+    }
+    const std::int64_t id = it->second.first;
+    if (it->second.second != hash) {
+      upd.reset();
+      upd.bind(1, r.label)
+          .bind(2, join(r.alt_labels, '\n'))
+          .bind(3, r.description)
+          .bind(4, r.skill_type)
+          .bind(5, r.reuse_level)
+          .bind(6, join(r.broader, '\n'))
+          .bind(7, hash)
+          .bind(8, id)
+          .run();
+      impl_->index_fts(id, r);
+      ++stats.updated;
+    } else {
+      ++stats.unchanged;
+    }
+    existing.erase(it);
+  }
+  sql::Stmt del(db, "DELETE FROM skill WHERE id = ?");
+  sql::Stmt del_fts(db, "DELETE FROM skill_fts WHERE rowid = ?");
+  for (const auto& [uri, row] : existing) {
+    del.reset();
+    del.bind(1, row.first).run();
+    del_fts.reset();
+    del_fts.bind(1, row.first).run();
+    ++stats.removed;
+  }
+  tx.commit();
+  return stats;
+}
+
+std::size_t Workspace::set_collection(const std::string& taxonomy, const std::string& collection,
+                                      const std::vector<std::string>& uris) {
+  sql::Db& db = impl_->db;
+  sql::Transaction tx(db);
+  sql::Stmt clear(db,
+                  "DELETE FROM collection_member WHERE collection = ?1 AND skill_id IN "
+                  "(SELECT s.id FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id "
+                  "WHERE t.name = ?2)");
+  clear.bind(1, collection).bind(2, taxonomy).run();
+  sql::Stmt add(db,
+                "INSERT OR IGNORE INTO collection_member(collection, skill_id) "
+                "SELECT ?1, s.id FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id "
+                "WHERE t.name = ?2 AND s.uri = ?3");
+  std::size_t stored = 0;
+  for (const auto& uri : uris) {
+    add.reset();
+    add.bind(1, collection).bind(2, taxonomy).bind(3, uri).run();
+    stored += static_cast<std::size_t>(sqlite3_changes(db.handle()));
+  }
+  tx.commit();
+  return stored;
+}
+
+std::vector<TaxonomyInfo> Workspace::taxonomies() const {
+  sql::Stmt q(impl_->db,
+              "SELECT name, title, version, language, source, licence, attribution "
+              "FROM taxonomy ORDER BY name");
+  std::vector<TaxonomyInfo> out;
+  while (q.step()) {
+    out.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6)});
+  }
+  return out;
+}
+
+std::size_t Workspace::skill_count(const SkillFilter& filter) const {
+  const FilterSql f = filter_sql(filter);
+  sql::Stmt q(
+      impl_->db,
+      "SELECT count(*) FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id WHERE 1" + f.where);
+  for (std::size_t i = 0; i < f.values.size(); ++i) q.bind(static_cast<int>(i + 1), f.values[i]);
+  q.step();
+  return static_cast<std::size_t>(q.int64(0));
+}
+
+std::vector<Skill> Workspace::skills(const SkillFilter& filter) const {
+  const FilterSql f = filter_sql(filter);
+  sql::Stmt q(impl_->db, std::string("SELECT ") + kSkillColumns +
+                             " FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id WHERE 1" +
+                             f.where + " ORDER BY s.id");
+  for (std::size_t i = 0; i < f.values.size(); ++i) q.bind(static_cast<int>(i + 1), f.values[i]);
+  std::vector<Skill> out;
+  while (q.step()) out.push_back(impl_->read_skill(q));
+  return out;
+}
+
+std::optional<Skill> Workspace::skill(std::int64_t id) const {
+  sql::Stmt q(impl_->db, std::string("SELECT ") + kSkillColumns +
+                             " FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id "
+                             "WHERE s.id = ?");
+  q.bind(1, id);
+  if (!q.step()) return std::nullopt;
+  return impl_->read_skill(q);
+}
+
+std::optional<Skill> Workspace::find(const std::string& taxonomy, const std::string& uri) const {
+  sql::Stmt q(impl_->db, std::string("SELECT ") + kSkillColumns +
+                             " FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id "
+                             "WHERE t.name = ? AND s.uri = ?");
+  q.bind(1, taxonomy).bind(2, uri);
+  if (!q.step()) return std::nullopt;
+  return impl_->read_skill(q);
+}
+
+std::vector<Bm25Hit> Workspace::bm25(const std::string& query, std::size_t k,
+                                     const SkillFilter& filter) const {
+  validate_utf8(query);
+  std::vector<std::string> terms = catalog::analyze(query);
+  std::sort(terms.begin(), terms.end());
+  terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+  if (terms.empty() || k == 0) return {};
+  std::string match;
+  for (const auto& t : terms) {
+    if (!match.empty()) match += " OR ";
+    match += '"';
+    for (char c : t) match += c == '"' ? std::string("\"\"") : std::string(1, c);
+    match += '"';
+  }
+  const FilterSql f = filter_sql(filter);
+  sql::Stmt q(impl_->db,
+              "SELECT f.rowid, bm25(skill_fts, 3.0, 2.0, 1.0) AS r FROM skill_fts f "
+              "JOIN skill s ON s.id = f.rowid JOIN taxonomy t ON t.id = s.taxonomy_id "
+              "WHERE skill_fts MATCH ?" +
+                  f.where + " ORDER BY r, f.rowid LIMIT ?");
+  int i = 1;
+  q.bind(i++, match);
+  for (const auto& v : f.values) q.bind(i++, v);
+  q.bind(i, static_cast<std::int64_t>(k));
+  std::vector<Bm25Hit> out;
+  while (q.step()) out.push_back({q.int64(0), -q.real(1)});
+  return out;
+}
+
+void Workspace::set_meta(const std::string& key, const std::string& value) {
+  sql::Transaction tx(impl_->db);
+  sql::Stmt q(impl_->db,
+              "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+              "ON CONFLICT(key) DO UPDATE SET value = ?2");
+  q.bind(1, key).bind(2, value).run();
+  tx.commit();
+}
+
+std::optional<std::string> Workspace::meta(const std::string& key) const {
+  sql::Stmt q(impl_->db, "SELECT value FROM meta WHERE key = ?");
+  q.bind(1, key);
+  if (!q.step()) return std::nullopt;
+  return q.text(0);
+}
+
+const fs::path& Workspace::directory() const {
+  return impl_->dir;
+}
+
+}  // namespace skillmatch

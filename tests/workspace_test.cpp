@@ -1,0 +1,230 @@
+// The workspace and the taxonomy readers on the real data shipped in data/: import counts,
+// idempotent re-import, updates, filters, BM25, and every kind of bad input.
+#include "skillmatch/workspace.h"
+
+#include <gtest/gtest.h>
+
+#include "catalog/sqlite.h"
+#include "skillmatch/error.h"
+#include "skillmatch/taxonomy_import.h"
+#include "test_util.h"
+
+namespace skillmatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path shipped() {
+  return SKILLMATCH_SHIPPED_DATA;
+}
+fs::path esco_csv() {
+  return shipped() / "esco-de-1.1.0" / "skills_de_v1.1.0_enriched.csv";
+}
+
+const TaxonomyData& esco() {
+  static const TaxonomyData d = read_esco_skills(esco_csv(), "esco-de", "1.1.0", "de");
+  return d;
+}
+
+TEST(TaxonomyImport, ReadsEscoGermanAndGreta) {
+  EXPECT_EQ(esco().skills.size(), 13891u);
+  EXPECT_EQ(esco().info.attribution, kEscoAttribution);
+  const auto& first = esco().skills.front();
+  EXPECT_EQ(first.uri, "http://data.europa.eu/esco/skill/0005c151-5b5a-4a66-8aac-60e734beb1ab");
+  EXPECT_EQ(first.label, "Musikpersonal verwalten");
+  EXPECT_EQ(first.skill_type, "skill/competence");
+  EXPECT_EQ(first.reuse_level, "sector-specific");
+  EXPECT_FALSE(first.description.empty());
+  std::size_t with_alt = 0;
+  for (const auto& s : esco().skills) with_alt += !s.alt_labels.empty();
+  EXPECT_EQ(with_alt, 215u);  // German alternative labels exist for 215 skills in this file
+
+  const TaxonomyData greta = read_greta(shipped() / "greta" / "greta_facets_de.csv");
+  EXPECT_EQ(greta.skills.size(), 23u);
+  EXPECT_EQ(greta.skills[0].uri, "GRETA-1-1-1");
+  EXPECT_EQ(greta.skills[0].label, "Lerninhalte und -ziele");
+  EXPECT_NE(greta.skills[0].description.find("; "), std::string::npos);
+
+  const auto green =
+      read_esco_collection(shipped() / "esco-de-1.1.0" / "greenSkillsCollection_de.csv");
+  EXPECT_EQ(green.size(), 570u);
+  EXPECT_EQ(esco_collection_name("x/greenSkillsCollection_de.csv"), "green");
+  EXPECT_EQ(esco_collection_name("digCompSkillsCollection_de.csv"), "digcomp");
+}
+
+TEST(TaxonomyImport, PlainEscoListAndCustomFormats) {
+  test::TempDir dir;
+  test::spit(
+      dir / "plain.csv",
+      "concept_uri,preferred_label,description\nu:1,Excel verwenden,\"Tabellen, Formeln\"\n");
+  const auto plain = read_esco_skills(dir / "plain.csv", "p", "", "de");
+  ASSERT_EQ(plain.skills.size(), 1u);
+  EXPECT_EQ(plain.skills[0].description, "Tabellen, Formeln");
+
+  test::spit(dir / "own.csv",
+             "id,name,text,synonyms\nk1,Kochen,Speisen zubereiten,Küche | Garen\n");
+  ColumnMapping m;
+  m.uri = "id";
+  m.label = "name";
+  m.description = "text";
+  m.alt_labels = "synonyms";
+  const auto own = read_custom_taxonomy(dir / "own.csv", "own", m);
+  ASSERT_EQ(own.skills.size(), 1u);
+  EXPECT_EQ(own.skills[0].alt_labels, (std::vector<std::string>{"Küche", "Garen"}));
+
+  test::spit(dir / "own.jsonl",
+             "{\"uri\": \"a\", \"label\": \"A\", \"alt_labels\": [\"x\", \"y\"]}\n\n"
+             "{\"uri\": \"b\", \"label\": \"B\", \"description\": \"bee\"}\n");
+  const auto jl = read_custom_taxonomy(dir / "own.jsonl", "jl");
+  ASSERT_EQ(jl.skills.size(), 2u);
+  EXPECT_EQ(jl.skills[0].alt_labels.size(), 2u);
+  EXPECT_EQ(jl.skills[1].description, "bee");
+}
+
+TEST(TaxonomyImport, BadFilesNameFileAndLine) {
+  test::TempDir dir;
+  test::spit(dir / "dup.csv", "conceptUri,preferredLabel\nu1,A\nu2,B\nu1,C\n");
+  test::expect_error([&] { read_esco_skills(dir / "dup.csv", "x", "", "de"); },
+                     ErrorKind::kInvalidArgument, {"dup.csv line 4", "duplicate URI u1"});
+  test::spit(dir / "broken.csv", "conceptUri,preferredLabel\nu1,\"A\nu2,B\n");
+  test::expect_error([&] { read_esco_skills(dir / "broken.csv", "x", "", "de"); },
+                     ErrorKind::kInvalidArgument, {"broken.csv line 2", "not closed"});
+  test::spit(dir / "cols.csv", "uri,name\nu1,A\n");
+  test::expect_error([&] { read_esco_skills(dir / "cols.csv", "x", "", "de"); },
+                     ErrorKind::kInvalidArgument, {"cols.csv", "not an ESCO skills file"});
+  test::spit(dir / "nolabel.csv", "conceptUri,preferredLabel\nu1,\n");
+  test::expect_error([&] { read_esco_skills(dir / "nolabel.csv", "x", "", "de"); },
+                     ErrorKind::kInvalidArgument, {"nolabel.csv line 2", "no label"});
+  test::spit(dir / "bad.jsonl", "{\"uri\": \"a\", \"label\": \"A\"}\n{\"uri\": \"b\"\n");
+  test::expect_error([&] { read_custom_taxonomy(dir / "bad.jsonl", "x"); },
+                     ErrorKind::kInvalidArgument, {"bad.jsonl line 2", "invalid JSON"});
+  test::spit(dir / "nolab.jsonl", "{\"uri\": \"a\"}\n");
+  test::expect_error([&] { read_custom_taxonomy(dir / "nolab.jsonl", "x"); },
+                     ErrorKind::kInvalidArgument, {"nolab.jsonl line 1", "no \"label\""});
+  test::expect_error([&] { read_greta(dir / "missing.csv"); }, ErrorKind::kNotFound,
+                     {"missing.csv"});
+}
+
+class WorkspaceTest : public ::testing::Test {
+ protected:
+  test::TempDir dir_;
+};
+
+TEST_F(WorkspaceTest, ImportIsIdempotentAndTouchesOnlyWhatChanged) {
+  Workspace ws = Workspace::open(dir_ / "ws", true);
+  ImportStats s = ws.import_taxonomy(esco().info, esco().skills);
+  EXPECT_EQ(s.added, 13891u);
+  EXPECT_EQ(ws.skill_count(), 13891u);
+  const auto before = ws.find("esco-de", esco().skills[10].uri);
+  ASSERT_TRUE(before.has_value());
+
+  s = ws.import_taxonomy(esco().info, esco().skills);
+  EXPECT_EQ(s.added, 0u);
+  EXPECT_EQ(s.updated, 0u);
+  EXPECT_EQ(s.unchanged, 13891u);
+
+  auto changed = esco().skills;
+  changed[10].description = "Neue Beschreibung: Tabellenkalkulation mit Pivot";
+  changed.erase(changed.begin() + 20);
+  s = ws.import_taxonomy(esco().info, changed);
+  EXPECT_EQ(s.updated, 1u);
+  EXPECT_EQ(s.removed, 1u);
+  EXPECT_EQ(s.unchanged, 13889u);
+  const auto after = ws.find("esco-de", esco().skills[10].uri);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->id, before->id);  // ids are stable across updates
+  EXPECT_EQ(after->record.description, "Neue Beschreibung: Tabellenkalkulation mit Pivot");
+  EXPECT_FALSE(ws.find("esco-de", esco().skills[20].uri).has_value());
+  // The full-text index follows the update.
+  const auto hits = ws.bm25("Pivot", 5);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].skill_id, after->id);
+}
+
+TEST_F(WorkspaceTest, FiltersByTaxonomyCollectionAndType) {
+  Workspace ws = Workspace::open(dir_ / "ws", true);
+  ws.import_taxonomy(esco().info, esco().skills);
+  const TaxonomyData greta = read_greta(shipped() / "greta" / "greta_facets_de.csv");
+  ws.import_taxonomy(greta.info, greta.skills);
+  const auto green =
+      read_esco_collection(shipped() / "esco-de-1.1.0" / "greenSkillsCollection_de.csv");
+  EXPECT_EQ(ws.set_collection("esco-de", "green", green), 570u);
+  EXPECT_EQ(ws.taxonomies().size(), 2u);
+  EXPECT_EQ(ws.skill_count({{"greta"}, {}, {}}), 23u);
+  EXPECT_EQ(ws.skill_count({{}, {"green"}, {}}), 570u);
+  const std::size_t knowledge = ws.skill_count({{"esco-de"}, {}, {"knowledge"}});
+  EXPECT_GT(knowledge, 1000u);
+  EXPECT_LT(knowledge, 13891u);
+  for (const auto& h : ws.bm25("Abfall Recycling Umwelt", 20, {{}, {"green"}, {}})) {
+    const auto s = ws.skill(h.skill_id);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->collections, (std::vector<std::string>{"green"}));
+  }
+  const auto g = ws.bm25("Lerninhalte und Lernziele festlegen", 3, {{"greta"}, {}, {}});
+  ASSERT_FALSE(g.empty());
+  EXPECT_EQ(ws.skill(g[0].skill_id)->record.uri, "GRETA-1-1-1");
+}
+
+TEST_F(WorkspaceTest, Bm25RanksLabelMatchesFirst) {
+  Workspace ws = Workspace::open(dir_ / "ws", true);
+  ws.import_taxonomy(esco().info, esco().skills);
+  const auto hits = ws.bm25("Kurs: Buchhaltung für Einsteiger", 10);
+  ASSERT_GE(hits.size(), 5u);
+  for (std::size_t i = 1; i < hits.size(); ++i) EXPECT_GE(hits[i - 1].score, hits[i].score);
+  const auto top = ws.skill(hits[0].skill_id);
+  EXPECT_NE(top->record.label.find("Buchhaltung"), std::string::npos) << top->record.label;
+  EXPECT_TRUE(ws.bm25("und der die", 10).empty());
+  EXPECT_THROW(ws.bm25("bad \xFF", 10), Error);
+}
+
+TEST_F(WorkspaceTest, BadRecordsAreRefusedAndNothingIsWritten) {
+  Workspace ws = Workspace::open(dir_ / "ws", true);
+  TaxonomyInfo info{"t", "T", "1", "de", "test", "", ""};
+  std::vector<SkillRecord> recs = {{"u1", "A", {}, "", "", "", {}},
+                                   {"u1", "B", {}, "", "", "", {}}};
+  test::expect_error([&] { ws.import_taxonomy(info, recs); }, ErrorKind::kInvalidArgument,
+                     {"duplicate URI u1"});
+  recs[1].uri = "u2";
+  recs[1].label = "";
+  test::expect_error([&] { ws.import_taxonomy(info, recs); }, ErrorKind::kInvalidArgument,
+                     {"u2", "empty label"});
+  recs[1].label = "bad \xC3";
+  test::expect_error([&] { ws.import_taxonomy(info, recs); }, ErrorKind::kInvalidArgument,
+                     {"u2", "invalid UTF-8"});
+  EXPECT_EQ(ws.skill_count(), 0u);
+  EXPECT_TRUE(ws.taxonomies().empty());
+}
+
+TEST_F(WorkspaceTest, RefusesMissingForeignAndNewerWorkspaces) {
+  test::expect_error([&] { Workspace::open(dir_ / "nope", false); }, ErrorKind::kNotFound,
+                     {"no workspace", "nope"});
+  fs::create_directories(dir_ / "junk");
+  test::spit(dir_ / "junk" / "skillmatch.db", std::string(4096, 'x'));
+  test::expect_error([&] { Workspace::open(dir_ / "junk", false); }, ErrorKind::kCorrupt,
+                     {"skillmatch.db"});
+  {
+    Workspace ws = Workspace::open(dir_ / "new", true);
+    ws.set_meta("format_version", "99");
+  }
+  test::expect_error([&] { Workspace::open(dir_ / "new", false); }, ErrorKind::kUnsupported,
+                     {"newer skillmatch", "format 99"});
+  {
+    fs::create_directories(dir_ / "other");
+    sql::Db db(dir_ / "other" / "skillmatch.db", true);
+    db.exec("CREATE TABLE t(x)");
+  }
+  test::expect_error([&] { Workspace::open(dir_ / "other", false); }, ErrorKind::kCorrupt,
+                     {"not a skillmatch workspace"});
+}
+
+TEST_F(WorkspaceTest, MetadataRoundTrips) {
+  Workspace ws = Workspace::open(dir_ / "ws", true);
+  EXPECT_EQ(ws.meta("format_version").value_or(""), "1");
+  EXPECT_FALSE(ws.meta("model").has_value());
+  ws.set_meta("model", "e5");
+  ws.set_meta("model", "e5-tuned");
+  EXPECT_EQ(Workspace::open(dir_ / "ws", false).meta("model").value_or(""), "e5-tuned");
+}
+
+}  // namespace
+}  // namespace skillmatch
