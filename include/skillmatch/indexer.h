@@ -1,0 +1,40 @@
+// Embedding every skill of a workspace with a bi-encoder, resumably.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "skillmatch/bi_encoder.h"
+#include "skillmatch/vector_store.h"
+#include "skillmatch/workspace.h"
+
+namespace skillmatch {
+
+inline constexpr const char* kDefaultPassageTemplate = "passage: {label}: {description}";
+
+// `template_text` with {label}, {description}, {uri}, {alt_labels} (comma-separated) and
+// {taxonomy} replaced by the skill's fields.
+std::string format_skill(const std::string& template_text, const Skill& skill);
+
+// The vector file of a workspace for an identity: DIR/vectors-<key>.bin.
+std::filesystem::path vector_file(const Workspace& ws, const VectorIdentity& id);
+
+// The identity of `encoder` loaded from `model_dir` (named `model_name` in messages).
+VectorIdentity vector_identity(const BiEncoder& encoder, const std::string& model_name,
+                               const std::filesystem::path& model_dir,
+                               const std::string& passage_template);
+
+struct IndexStats {
+  std::size_t skills = 0;    // in the workspace
+  std::size_t embedded = 0;  // new or changed passages embedded in this run
+  std::size_t reused = 0;    // already in the vector file with the same passage
+};
+
+// Embeds every skill whose passage is not yet in the vector file (new, changed, or left over by
+// an interrupted run) in chunks of `chunk` skills, appending each chunk durably; records the
+// identity in the workspace's metadata ("index.embedder") when done. `progress(done, total)`
+// counts skills to embed in this run.
+IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIdentity& identity,
+                        const ProgressFn& progress = nullptr, std::size_t chunk = 256);
+
+}  // namespace skillmatch

@@ -1,0 +1,72 @@
+// Skill vectors of one embedding model and passage template, kept beside a workspace's
+// database in one append-only file.
+//
+// Layout: "SMVECS01", u32 dimension, u32 length N, N bytes of JSON (model, fingerprint,
+// template), then records of [i64 skill id, u64 hash of the embedded passage, f32 x dimension],
+// little-endian. Appending is the only write: each append is flushed and fsync'ed, so a process
+// killed while indexing leaves whole records plus at most one partial record, which open()
+// drops (the index then resumes where it stopped). The last record of a skill wins.
+//
+// Thread-safety: not thread-safe for writes; const methods may be called concurrently.
+// Errors: kCorrupt for a bad header; kInvalidArgument when the file belongs to another model or
+// template (naming both); kIo.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "skillmatch/matrix.h"
+
+namespace skillmatch {
+
+struct VectorIdentity {
+  std::string model;        // what the user named (folder or Hub id), for messages
+  std::string fingerprint;  // model_fingerprint() of the folder
+  std::string passage_template;
+  std::size_t dimension = 0;
+
+  // File-name key: a hash of fingerprint and template.
+  std::string key() const;
+};
+
+// A fingerprint of a model folder's identity: config.json, the safetensors header and samples
+// of the weight bytes (the first and last MiB and 64 evenly spaced 4 KiB blocks), hashed. Cheap
+// for a 1 GB file and changes whenever the weights do in practice.
+std::string model_fingerprint(const std::filesystem::path& model_dir);
+
+class VectorStore {
+ public:
+  // Opens `file` (creating it when `create`), checking that it was made for `identity`.
+  static VectorStore open(const std::filesystem::path& file, const VectorIdentity& identity,
+                          bool create);
+
+  // The passage hash stored for a skill, if any.
+  std::optional<std::uint64_t> hash(std::int64_t skill_id) const;
+  // The vector of a skill (dimension() floats), nullptr if none.
+  const float* vector(std::int64_t skill_id) const;
+  std::size_t size() const noexcept { return slot_.size(); }
+  std::size_t dimension() const noexcept { return identity_.dimension; }
+  const VectorIdentity& identity() const noexcept { return identity_; }
+  const std::filesystem::path& file() const noexcept { return file_; }
+
+  // Appends one record per row of `vectors` and makes them durable.
+  void append(const std::vector<std::int64_t>& skill_ids, const std::vector<std::uint64_t>& hashes,
+              const Matrix& vectors);
+
+ private:
+  std::filesystem::path file_;
+  VectorIdentity identity_;
+  std::unordered_map<std::int64_t, std::size_t> slot_;  // skill id -> row in data_
+  std::vector<std::uint64_t> hashes_;
+  std::vector<float> data_;
+  std::uint64_t file_size_ = 0;
+};
+
+// FNV-1a 64 of a string (used for passage hashes).
+std::uint64_t fnv1a64(const std::string& s);
+
+}  // namespace skillmatch

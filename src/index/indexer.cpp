@@ -1,0 +1,89 @@
+#include "skillmatch/indexer.h"
+
+#include <nlohmann/json.hpp>
+
+#include "skillmatch/error.h"
+
+namespace fs = std::filesystem;
+
+namespace skillmatch {
+
+std::string format_skill(const std::string& template_text, const Skill& skill) {
+  std::string alt;
+  for (const auto& a : skill.record.alt_labels) alt += (alt.empty() ? "" : ", ") + a;
+  // Fields are substituted in one pass over the template, so braces inside a field stay text.
+  std::string out;
+  std::size_t i = 0;
+  while (i < template_text.size()) {
+    auto field = [&](const char* name, const std::string& value) {
+      const std::string token = std::string("{") + name + "}";
+      if (template_text.compare(i, token.size(), token) != 0) return false;
+      out += value;
+      i += token.size();
+      return true;
+    };
+    if (field("label", skill.record.label) || field("description", skill.record.description) ||
+        field("uri", skill.record.uri) || field("alt_labels", alt) ||
+        field("taxonomy", skill.taxonomy)) {
+      continue;
+    }
+    out += template_text[i++];
+  }
+  return out;
+}
+
+fs::path vector_file(const Workspace& ws, const VectorIdentity& id) {
+  return ws.directory() / ("vectors-" + id.key() + ".bin");
+}
+
+VectorIdentity vector_identity(const BiEncoder& encoder, const std::string& model_name,
+                               const fs::path& model_dir, const std::string& passage_template) {
+  return {model_name, model_fingerprint(model_dir), passage_template, encoder.dimension()};
+}
+
+IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIdentity& identity,
+                        const ProgressFn& progress, std::size_t chunk) {
+  SM_CHECK(chunk > 0, ErrorKind::kInvalidArgument, "chunk size must be positive");
+  VectorStore store = VectorStore::open(vector_file(ws, identity), identity, true);
+  IndexStats stats;
+  std::vector<std::int64_t> ids;
+  std::vector<std::uint64_t> hashes;
+  std::vector<std::string> passages;
+  for (const Skill& s : ws.skills()) {
+    ++stats.skills;
+    std::string passage = format_skill(identity.passage_template, s);
+    const std::uint64_t h = fnv1a64(passage);
+    if (store.hash(s.id) == h) {
+      ++stats.reused;
+      continue;
+    }
+    ids.push_back(s.id);
+    hashes.push_back(h);
+    passages.push_back(std::move(passage));
+  }
+  // The passages carry their prompt in the template ("passage: ..."), as the model cards embed
+  // skills; no prompt is added on top.
+  for (std::size_t begin = 0; begin < passages.size(); begin += chunk) {
+    const std::size_t end = std::min(passages.size(), begin + chunk);
+    const std::vector<std::string> part(passages.begin() + static_cast<std::ptrdiff_t>(begin),
+                                        passages.begin() + static_cast<std::ptrdiff_t>(end));
+    const Matrix m = encoder.embed(part);
+    store.append({ids.begin() + static_cast<std::ptrdiff_t>(begin),
+                  ids.begin() + static_cast<std::ptrdiff_t>(end)},
+                 {hashes.begin() + static_cast<std::ptrdiff_t>(begin),
+                  hashes.begin() + static_cast<std::ptrdiff_t>(end)},
+                 m);
+    stats.embedded += end - begin;
+    if (progress) progress(end, passages.size());
+  }
+  ws.set_meta("index.embedder",
+              nlohmann::json{{"model", identity.model},
+                             {"fingerprint", identity.fingerprint},
+                             {"template", identity.passage_template},
+                             {"dimension", identity.dimension},
+                             {"file", vector_file(ws, identity).filename().string()}}
+                  .dump());
+  return stats;
+}
+
+}  // namespace skillmatch

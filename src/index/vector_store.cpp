@@ -1,0 +1,186 @@
+#include "skillmatch/vector_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "skillmatch/error.h"
+#include "skillmatch/io.h"
+
+namespace fs = std::filesystem;
+
+namespace skillmatch {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'M', 'V', 'E', 'C', 'S', '0', '1'};
+
+std::string hex(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+void mix(std::uint64_t& h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+}
+
+}  // namespace
+
+std::uint64_t fnv1a64(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ull;
+  mix(h, s.data(), s.size());
+  return h;
+}
+
+std::string VectorIdentity::key() const {
+  return hex(fnv1a64(fingerprint + '\x1f' + passage_template));
+}
+
+std::string model_fingerprint(const fs::path& dir) {
+  std::uint64_t h = 1469598103934665603ull;
+  const std::string config = read_file(dir / "config.json");
+  mix(h, config.data(), config.size());
+  fs::path weights = dir / "model.safetensors";
+  if (!fs::exists(weights)) weights = dir / "pytorch_model.bin";
+  const MappedFile f(weights);
+  const std::size_t n = f.size();
+  const std::uint64_t size = n;
+  mix(h, &size, sizeof size);
+  auto block = [&](std::size_t off, std::size_t len) {
+    if (off >= n) return;
+    mix(h, f.data() + off, std::min(len, n - off));
+  };
+  block(0, 1 << 20);
+  block(n > (1u << 20) ? n - (1u << 20) : 0, 1 << 20);
+  for (std::size_t i = 1; i < 64; ++i) block(n / 64 * i, 4096);
+  return hex(h);
+}
+
+VectorStore VectorStore::open(const fs::path& file, const VectorIdentity& id, bool create) {
+  VectorStore vs;
+  vs.file_ = file;
+  vs.identity_ = id;
+  SM_CHECK(id.dimension > 0, ErrorKind::kInvalidArgument, "vector dimension must be positive");
+  const std::string header_json = nlohmann::json{
+      {"model", id.model},
+      {"fingerprint", id.fingerprint},
+      {"template",
+       id.passage_template}}.dump();
+  if (!fs::exists(file)) {
+    SM_CHECK(create, ErrorKind::kNotFound, "vector file " + file.string() + " does not exist");
+    write_file_atomic(file, [&](std::FILE* f) {
+      const auto dim = static_cast<std::uint32_t>(id.dimension);
+      const auto len = static_cast<std::uint32_t>(header_json.size());
+      std::fwrite(kMagic, 1, 8, f);
+      std::fwrite(&dim, 4, 1, f);
+      std::fwrite(&len, 4, 1, f);
+      std::fwrite(header_json.data(), 1, header_json.size(), f);
+    });
+  }
+  const MappedFile m(file);
+  const std::string what = "vector file " + file.string();
+  SM_CHECK(m.size() >= 16 && std::memcmp(m.data(), kMagic, 8) == 0, ErrorKind::kCorrupt,
+           what + " is not a skillmatch vector file");
+  std::uint32_t dim = 0, len = 0;
+  std::memcpy(&dim, m.data() + 8, 4);
+  std::memcpy(&len, m.data() + 12, 4);
+  SM_CHECK(16 + std::size_t{len} <= m.size(), ErrorKind::kCorrupt, what + ": truncated header");
+  nlohmann::json h;
+  try {
+    h = nlohmann::json::parse(m.data() + 16, m.data() + 16 + len);
+  } catch (const nlohmann::json::exception&) {
+    throw Error(ErrorKind::kCorrupt, what + ": header is not valid JSON");
+  }
+  const std::string fp = h.value("fingerprint", ""), tmpl = h.value("template", "");
+  SM_CHECK(fp == id.fingerprint && tmpl == id.passage_template && dim == id.dimension,
+           ErrorKind::kInvalidArgument,
+           what + " holds vectors of model " + h.value("model", "?") + " (fingerprint " + fp +
+               ", template \"" + tmpl + "\"), not of " + id.model + " (fingerprint " +
+               id.fingerprint + ", template \"" + id.passage_template + "\")");
+
+  const std::size_t record = 16 + 4 * std::size_t{dim};
+  const std::size_t body = m.size() - 16 - len;
+  const std::size_t whole = body / record;
+  const std::uint8_t* p = m.data() + 16 + len;
+  for (std::size_t r = 0; r < whole; ++r, p += record) {
+    std::int64_t sid;
+    std::uint64_t hash;
+    std::memcpy(&sid, p, 8);
+    std::memcpy(&hash, p + 8, 8);
+    auto [it, fresh] = vs.slot_.emplace(sid, vs.hashes_.size());
+    if (fresh) {
+      vs.hashes_.push_back(hash);
+      vs.data_.resize(vs.data_.size() + dim);
+    } else {
+      vs.hashes_[it->second] = hash;
+    }
+    std::memcpy(vs.data_.data() + it->second * dim, p + 16, 4 * std::size_t{dim});
+  }
+  vs.file_size_ = 16 + len + whole * record;
+  if (vs.file_size_ != m.size()) {
+    // A record cut off by a killed writer: drop it so that appends continue on a boundary.
+    SM_CHECK(::truncate(file.c_str(), static_cast<off_t>(vs.file_size_)) == 0, ErrorKind::kIo,
+             what + ": cannot drop a partial record: " + std::strerror(errno));
+  }
+  return vs;
+}
+
+std::optional<std::uint64_t> VectorStore::hash(std::int64_t skill_id) const {
+  auto it = slot_.find(skill_id);
+  if (it == slot_.end()) return std::nullopt;
+  return hashes_[it->second];
+}
+
+const float* VectorStore::vector(std::int64_t skill_id) const {
+  auto it = slot_.find(skill_id);
+  return it == slot_.end() ? nullptr : data_.data() + it->second * identity_.dimension;
+}
+
+void VectorStore::append(const std::vector<std::int64_t>& ids,
+                         const std::vector<std::uint64_t>& hashes, const Matrix& vectors) {
+  const std::size_t dim = identity_.dimension;
+  SM_ASSERT(ids.size() == hashes.size() && ids.size() == vectors.rows && vectors.cols == dim);
+  std::string buf;
+  buf.reserve(ids.size() * (16 + 4 * dim));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    buf.append(reinterpret_cast<const char*>(&ids[i]), 8);
+    buf.append(reinterpret_cast<const char*>(&hashes[i]), 8);
+    buf.append(reinterpret_cast<const char*>(vectors.row(i)), 4 * dim);
+  }
+  const int fd = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  SM_CHECK(fd >= 0, ErrorKind::kIo, "cannot open " + file_.string() + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const ssize_t w = ::write(fd, buf.data() + done, buf.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      const int err = errno;
+      ::close(fd);
+      // Leave no partial record behind: cut back to the last whole one.
+      (void)::truncate(file_.c_str(), static_cast<off_t>(file_size_));
+      throw Error(ErrorKind::kIo, "cannot write " + file_.string() + ": " + std::strerror(err));
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  SM_CHECK(synced, ErrorKind::kIo, "cannot sync " + file_.string());
+  file_size_ += buf.size();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto [it, fresh] = slot_.emplace(ids[i], hashes_.size());
+    if (fresh) {
+      hashes_.push_back(hashes[i]);
+      data_.resize(data_.size() + dim);
+    } else {
+      hashes_[it->second] = hashes[i];
+    }
+    std::copy_n(vectors.row(i), dim, data_.data() + it->second * dim);
+  }
+}
+
+}  // namespace skillmatch

@@ -1,0 +1,262 @@
+// Vector files, indexing, retrieval and reranking on a small taxonomy with the fixture models.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "skillmatch/indexer.h"
+#include "skillmatch/matcher.h"
+#include "skillmatch/model_hub.h"
+#include "skillmatch/taxonomy_import.h"
+#include "test_util.h"
+
+namespace skillmatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<SkillRecord> small_taxonomy() {
+  const std::vector<std::pair<std::string, std::string>> skills = {
+      {"Buchhaltung führen", "Geschäftsvorfälle in Büchern erfassen und Abschlüsse erstellen"},
+      {"Tabellenkalkulationssoftware verwenden", "Mit Excel Tabellen, Formeln und Diagramme"},
+      {"Python programmieren", "Programme in der Sprache Python schreiben"},
+      {"im Team arbeiten", "Mit Kolleginnen und Kollegen zusammenarbeiten"},
+      {"Kunden beraten", "Kundinnen und Kunden zu Produkten beraten"},
+      {"Gemüse anbauen", "Pflanzen im Garten ziehen und ernten"},
+      {"Schweißen", "Metallteile durch Schweißen verbinden"},
+      {"Englisch sprechen", "Sich mündlich auf Englisch verständigen"},
+  };
+  std::vector<SkillRecord> out;
+  for (std::size_t i = 0; i < skills.size(); ++i) {
+    SkillRecord r;
+    r.uri = "s" + std::to_string(i);
+    r.label = skills[i].first;
+    r.description = skills[i].second;
+    r.skill_type = i % 2 ? "knowledge" : "skill/competence";
+    out.push_back(r);
+  }
+  return out;
+}
+
+class SearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ws_ = std::make_unique<Workspace>(Workspace::open(dir_ / "ws", true));
+    ws_->import_taxonomy({"mini", "Mini", "1", "de", "test", "", ""}, small_taxonomy());
+    InferenceOptions o;
+    o.dtype = DType::kFloat32;
+    enc_ = std::make_unique<BiEncoder>(BiEncoder::load(test::fixtures() / "embedder-mean", o));
+    ce_ = std::make_unique<CrossEncoder>(CrossEncoder::load(test::fixtures() / "reranker", o));
+    id_ = vector_identity(*enc_, "embedder-mean", test::fixtures() / "embedder-mean",
+                          kDefaultPassageTemplate);
+  }
+  VectorStore index() {
+    index_skills(*ws_, *enc_, id_);
+    return VectorStore::open(vector_file(*ws_, id_), id_, false);
+  }
+  test::TempDir dir_;
+  std::unique_ptr<Workspace> ws_;
+  std::unique_ptr<BiEncoder> enc_;
+  std::unique_ptr<CrossEncoder> ce_;
+  VectorIdentity id_;
+};
+
+TEST_F(SearchTest, IndexStoresThePassageEmbeddings) {
+  const IndexStats s = index_skills(*ws_, *enc_, id_);
+  EXPECT_EQ(s.skills, 8u);
+  EXPECT_EQ(s.embedded, 8u);
+  const VectorStore vs = VectorStore::open(vector_file(*ws_, id_), id_, false);
+  const Skill sk = *ws_->find("mini", "s1");
+  const Matrix expected = enc_->embed({format_skill(kDefaultPassageTemplate, sk)});
+  const float* v = vs.vector(sk.id);
+  ASSERT_NE(v, nullptr);
+  // Embedded in a batch of 8 rather than alone: equal up to summation order.
+  for (std::size_t k = 0; k < expected.cols; ++k) EXPECT_NEAR(v[k], expected.row(0)[k], 1e-6);
+  EXPECT_EQ(format_skill(kDefaultPassageTemplate, sk),
+            "passage: Tabellenkalkulationssoftware verwenden: Mit Excel Tabellen, Formeln und "
+            "Diagramme");
+}
+
+TEST_F(SearchTest, ReindexTouchesOnlyChangedSkillsAndResumesAfterAKill) {
+  index_skills(*ws_, *enc_, id_);
+  EXPECT_EQ(index_skills(*ws_, *enc_, id_).embedded, 0u);
+  auto recs = small_taxonomy();
+  recs[3].description = "Gemeinsam Aufgaben lösen";
+  ws_->import_taxonomy({"mini", "Mini", "1", "de", "test", "", ""}, recs);
+  const IndexStats s = index_skills(*ws_, *enc_, id_);
+  EXPECT_EQ(s.embedded, 1u);
+  EXPECT_EQ(s.reused, 7u);
+
+  // A writer killed in the middle of a record: the file ends with half a record.
+  const fs::path file = vector_file(*ws_, id_);
+  const auto size = fs::file_size(file);
+  const std::string bytes = test::slurp(file);
+  const std::size_t record = 16 + 4 * enc_->dimension();
+  test::spit(file, bytes.substr(0, size - record - record / 2));  // lose 1.5 records
+  const VectorStore partial = VectorStore::open(file, id_, false);
+  EXPECT_EQ(fs::file_size(file), size - 2 * record);  // the partial record is dropped
+  const IndexStats resumed = index_skills(*ws_, *enc_, id_);
+  EXPECT_GE(resumed.embedded, 1u);
+  EXPECT_LE(resumed.embedded, 2u);
+  EXPECT_EQ(index_skills(*ws_, *enc_, id_).embedded, 0u);
+}
+
+TEST_F(SearchTest, VectorsOfAnotherModelAreRefusedNamingBoth) {
+  index_skills(*ws_, *enc_, id_);
+  VectorIdentity other = id_;
+  other.model = "embedder-cls";
+  other.fingerprint = model_fingerprint(test::fixtures() / "embedder-cls");
+  EXPECT_NE(other.fingerprint, id_.fingerprint);
+  test::expect_error([&] { VectorStore::open(vector_file(*ws_, id_), other, false); },
+                     ErrorKind::kInvalidArgument, {"embedder-mean", "embedder-cls"});
+  test::spit(dir_ / "junk.bin", "not vectors");
+  test::expect_error([&] { VectorStore::open(dir_ / "junk.bin", id_, false); }, ErrorKind::kCorrupt,
+                     {"junk.bin"});
+}
+
+TEST_F(SearchTest, IncompleteIndexIsRefusedByTheMatcher) {
+  const VectorStore empty = VectorStore::open(vector_file(*ws_, id_), id_, true);
+  test::expect_error([&] { Matcher(*ws_, enc_.get(), &empty, nullptr); },
+                     ErrorKind::kInvalidArgument, {"incomplete", "8 of 8"});
+}
+
+TEST_F(SearchTest, DenseRetrievalIsExactCosine) {
+  const VectorStore vs = index();
+  const Matcher m(*ws_, enc_.get(), &vs, nullptr);
+  MatchOptions o;
+  o.mode = RetrievalMode::kDense;
+  o.top = 8;
+  const std::string text = "Einführung in Excel und Tabellen";
+  const auto res = m.match(text, o);
+  ASSERT_EQ(res.size(), 8u);
+  const Matrix q = enc_->embed({text}, "query: ");
+  for (const auto& r : res) {
+    const float* v = vs.vector(r.skill.id);
+    double dot = 0;
+    for (std::size_t k = 0; k < q.cols; ++k) dot += double(v[k]) * q.row(0)[k];
+    EXPECT_NEAR(*r.cosine, dot, 1e-5);
+    EXPECT_FALSE(r.bm25.has_value());
+  }
+  for (std::size_t i = 1; i < res.size(); ++i) EXPECT_GE(*res[i - 1].cosine, *res[i].cosine);
+}
+
+TEST_F(SearchTest, RerankOrderEqualsCrossEncoderOrder) {
+  const VectorStore vs = index();
+  const Matcher m(*ws_, enc_.get(), &vs, ce_.get());
+  MatchOptions o;
+  o.top = 8;
+  o.candidates = 8;
+  const std::string text = "Buchhaltung und Excel für das Büro";
+  const auto res = m.match(text, o);
+  ASSERT_EQ(res.size(), 8u);
+  std::vector<TextPair> pairs;
+  for (const auto& r : res) pairs.push_back({text, r.skill.record.label});
+  const auto logits = ce_->score(pairs);
+  for (std::size_t i = 0; i < res.size(); ++i) {
+    EXPECT_NEAR(*res[i].rerank_logit, logits[i], 1e-5);
+    EXPECT_NEAR(res[i].score, sigmoid(logits[i]), 1e-6);
+    if (i) {
+      EXPECT_GE(*res[i - 1].rerank_logit, *res[i].rerank_logit);
+    }
+    EXPECT_EQ(res[i].rank, i + 1);
+  }
+}
+
+TEST_F(SearchTest, Bm25HybridAndFusion) {
+  const VectorStore vs = index();
+  const Matcher m(*ws_, enc_.get(), &vs, nullptr);
+  MatchOptions o;
+  o.mode = RetrievalMode::kBm25;
+  auto res = m.match("Python programmieren lernen", o);
+  ASSERT_FALSE(res.empty());
+  EXPECT_EQ(res[0].skill.record.uri, "s2");
+  EXPECT_FALSE(res[0].cosine.has_value());
+
+  o.mode = RetrievalMode::kHybrid;
+  o.fusion = Fusion::kRrf;
+  res = m.match("Python programmieren lernen", o);
+  ASSERT_FALSE(res.empty());
+  for (const auto& r : res) {
+    EXPECT_TRUE(r.fused.has_value());
+    EXPECT_LE(*r.fused, 2.0 / 61 + 1e-12);  // at best rank 1 in both lists
+  }
+  // The BM25 winner, found by both retrievers, leads the fused list.
+  EXPECT_EQ(res[0].skill.record.uri, "s2");
+
+  o.fusion = Fusion::kWeighted;
+  o.dense_weight = 0.0;  // BM25 alone decides
+  res = m.match("Python programmieren lernen", o);
+  EXPECT_EQ(res[0].skill.record.uri, "s2");
+  EXPECT_DOUBLE_EQ(*res[0].fused, 1.0);
+}
+
+TEST_F(SearchTest, CutOffsAndFilters) {
+  const VectorStore vs = index();
+  const Matcher m(*ws_, enc_.get(), &vs, ce_.get());
+  MatchOptions o;
+  o.top = 8;
+  const auto all = m.match("Kurs für Kundenberatung", o);
+  ASSERT_EQ(all.size(), 8u);
+  o.threshold = all[3].score;
+  auto res = m.match("Kurs für Kundenberatung", o);
+  for (const auto& r : res) EXPECT_GE(r.score, all[3].score);
+  EXPECT_GE(res.size(), 4u);
+  o.threshold.reset();
+  o.top = 3;
+  EXPECT_EQ(m.match("Kurs für Kundenberatung", o).size(), 3u);
+  o.top = 8;
+  o.cut_at_largest_gap = true;
+  res = m.match("Kurs für Kundenberatung", o);
+  ASSERT_FALSE(res.empty());
+  double widest = 0;
+  std::size_t cut = 0;
+  for (std::size_t i = 0; i + 1 < all.size(); ++i) {
+    if (all[i].score - all[i + 1].score > widest)
+      widest = all[i].score - all[i + 1].score, cut = i + 1;
+  }
+  EXPECT_EQ(res.size(), cut);
+  o.cut_at_largest_gap = false;
+  o.filter.skill_types = {"knowledge"};
+  res = m.match("Kurs für Kundenberatung", o);
+  EXPECT_EQ(res.size(), 4u);
+  for (const auto& r : res) EXPECT_EQ(r.skill.record.skill_type, "knowledge");
+  test::expect_error([&] { m.match("bad \xFF", o); }, ErrorKind::kInvalidArgument,
+                     {"invalid UTF-8"});
+}
+
+TEST_F(SearchTest, Bm25OnlyWithoutModels) {
+  const Matcher m(*ws_, nullptr, nullptr, nullptr);
+  MatchOptions o;
+  o.mode = RetrievalMode::kBm25;
+  const auto res = m.match("Schweißen von Metall", o);
+  ASSERT_FALSE(res.empty());
+  EXPECT_EQ(res[0].skill.record.label, "Schweißen");
+  o.mode = RetrievalMode::kDense;
+  test::expect_error([&] { m.match("x", o); }, ErrorKind::kInvalidArgument, {"--embedder"});
+  const auto batch = m.match_batch({"Gemüse im Garten", "Englisch lernen"}, [] {
+    MatchOptions b;
+    b.mode = RetrievalMode::kBm25;
+    return b;
+  }());
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0][0].skill.record.uri, "s5");
+  EXPECT_EQ(batch[1][0].skill.record.uri, "s7");
+}
+
+TEST(ModelHub, FindsFoldersAndHubCacheSnapshots) {
+  test::TempDir dir;
+  const fs::path repo = dir / "hub" / "models--isy-thl--e5-tuned";
+  fs::create_directories(repo / "snapshots" / "abc123");
+  fs::create_directories(repo / "refs");
+  test::spit(repo / "refs" / "main", "abc123\n");
+  ::setenv("HF_HUB_CACHE", (dir / "hub").c_str(), 1);
+  EXPECT_EQ(resolve_model("isy-thl/e5-tuned"), repo / "snapshots" / "abc123");
+  EXPECT_EQ(resolve_model(test::fixtures().string()), test::fixtures());
+  test::expect_error([&] { resolve_model("isy-thl/missing"); }, ErrorKind::kNotFound,
+                     {"isy-thl/missing", "models--isy-thl--missing", "huggingface-cli download"});
+  test::expect_error([&] { resolve_model("/no/such/folder"); }, ErrorKind::kNotFound,
+                     {"/no/such/folder"});
+  ::unsetenv("HF_HUB_CACHE");
+}
+
+}  // namespace
+}  // namespace skillmatch
