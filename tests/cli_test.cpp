@@ -277,3 +277,130 @@ TEST(JsonlFloats, ShortestRoundTrip) {
 
 }  // namespace
 }  // namespace skillmatch
+
+namespace skillmatch {
+namespace {
+
+// A custom taxonomy of a few skills as CSV, for fast workspace tests.
+void write_custom_taxonomy(const std::filesystem::path& file) {
+  test::spit(file,
+             "uri,label,description\n"
+             "k1,Buchhaltung führen,Geschäftsvorfälle erfassen und Abschlüsse erstellen\n"
+             "k2,Tabellenkalkulation verwenden,Mit Excel Tabellen und Formeln arbeiten\n"
+             "k3,Python programmieren,Programme in Python schreiben\n"
+             "k4,Gemüse anbauen,Pflanzen im Garten ziehen\n");
+}
+
+TEST(CliMatch, FirstUseCreatesTheDefaultWorkspaceAndMatchesByBm25) {
+  test::TempDir dir;
+  const std::string ws = (dir / "ws").string();
+  const Result r = run({"match", "--workspace", ws,
+                        "Grundlagen der Buchhaltung: doppelte Buchführung und Jahresabschluss"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("imported ESCO v1.1.0 German (13891 skills) and GRETA 2.0.1 (23 facets)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("BM25 only"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("Buchhaltung"), std::string::npos) << r.out;
+  const Result tax = run({"taxonomies", "--workspace", ws});
+  EXPECT_NE(tax.out.find("esco-de\t13891 skills"), std::string::npos) << tax.out;
+  EXPECT_NE(tax.out.find("greta\t23 skills"), std::string::npos) << tax.out;
+
+  const Result j = run({"match", "--workspace", ws, "--json", "--top", "3", "--collection", "green",
+                        "Abfallvermeidung und Recycling im Betrieb"});
+  ASSERT_EQ(j.rc, 0) << j.err;
+  const auto out = nlohmann::json::parse(j.out);
+  EXPECT_EQ(out["mode"], "bm25");
+  ASSERT_EQ(out["results"].size(), 3u);
+  EXPECT_EQ(out["results"][0]["rank"], 1);
+  EXPECT_TRUE(out["results"][0]["scores"].contains("bm25"));
+  EXPECT_EQ(out["results"][0]["taxonomy"], "esco-de");
+
+  const Result empty = run({"match", "--workspace", ws}, "  \n");
+  EXPECT_EQ(empty.rc, 2);
+  EXPECT_NE(empty.err.find("no course text"), std::string::npos);
+}
+
+TEST(CliMatch, ImportIndexAndNeuralMatch) {
+  test::TempDir dir;
+  const std::string ws = (dir / "ws").string();
+  write_custom_taxonomy(dir / "own.csv");
+  Result r =
+      run({"import", "custom", (dir / "own.csv").string(), "--name", "own", "--workspace", ws});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "own: 4 added, 0 updated, 0 unchanged, 0 removed\n");
+  r = run({"import", "custom", (dir / "own.csv").string(), "--name", "own", "--workspace", ws});
+  EXPECT_EQ(r.out, "own: 0 added, 0 updated, 4 unchanged, 0 removed\n");
+
+  const std::string emb = (fixtures() / "embedder-mean").string();
+  const std::string rr = (fixtures() / "reranker").string();
+  r = run({"match", "--workspace", ws, "-e", emb, "x"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("skillmatch index --embedder"), std::string::npos) << r.err;
+
+  r = run({"index", "--workspace", ws, "-e", emb});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("4 skills: 4 embedded, 0 already indexed"), std::string::npos) << r.out;
+  r = run({"index", "--workspace", ws, "-e", emb});
+  EXPECT_NE(r.out.find("4 skills: 0 embedded, 4 already indexed"), std::string::npos) << r.out;
+
+  r = run({"match", "--workspace", ws, "-e", emb, "-r", rr, "--json", "--dtype", "float32",
+           "Excel-Kurs für Einsteiger"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["mode"], "hybrid");
+  ASSERT_EQ(out["results"].size(), 4u);
+  for (const auto& res : out["results"]) {
+    EXPECT_TRUE(res["scores"].contains("cosine"));
+    EXPECT_TRUE(res["scores"].contains("fused"));
+    EXPECT_TRUE(res["scores"].contains("rerank_logit"));
+    EXPECT_NEAR(res["score"].get<double>(), res["scores"]["rerank_sigmoid"].get<double>(), 1e-6);
+  }
+
+  // The vectors were made by embedder-mean: another model is refused, naming both.
+  r = run({"match", "--workspace", ws, "-e", (fixtures() / "embedder-cls").string(), "x"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("embedder-cls"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("embedder-mean"), std::string::npos) << r.err;
+}
+
+TEST(CliMatch, BatchJsonLinesStreamsTenThousandTexts) {
+  test::TempDir dir;
+  const std::string ws = (dir / "ws").string();
+  write_custom_taxonomy(dir / "own.csv");
+  ASSERT_EQ(
+      run({"import", "custom", (dir / "own.csv").string(), "--name", "own", "--workspace", ws}).rc,
+      0);
+  std::string in;
+  const char* texts[] = {"Buchhaltung lernen", "Python für Einsteiger", "Gemüse im Garten"};
+  for (int i = 0; i < 10000; ++i) {
+    in += nlohmann::json{{"id", i}, {"text", texts[i % 3]}}.dump() + "\n";
+  }
+  const Result r = run({"match", "--workspace", ws, "--jsonl", "--mode", "bm25", "--top", "1",
+                        "--output", (dir / "out.jsonl").string()},
+                       in);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto out = lines(test::slurp(dir / "out.jsonl"));
+  ASSERT_EQ(out.size(), 10000u);
+  const char* expected[] = {"k1", "k3", "k4"};
+  for (int i = 0; i < 10000; i += 997) {
+    EXPECT_EQ(out[i]["id"], i);
+    EXPECT_EQ(out[i]["results"][0]["uri"], expected[i % 3]);
+  }
+  const Result bad = run({"match", "--workspace", ws, "--jsonl", "--mode", "bm25"},
+                         "{\"text\": \"a\"}\n{\"id\": 2}\n");
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_NE(bad.err.find("stdin line 2: the object has no \"text\""), std::string::npos) << bad.err;
+}
+
+TEST(CliImport, MalformedTaxonomyNamesFileAndLine) {
+  test::TempDir dir;
+  test::spit(dir / "bad.csv", "uri,label\nk1,A\nk1,B\n");
+  const Result r = run({"import", "custom", (dir / "bad.csv").string(), "--name", "x",
+                        "--workspace", (dir / "ws").string()});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("bad.csv line 3: duplicate URI k1"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace skillmatch

@@ -10,5 +10,7 @@ void add_tokenize_command(CLI::App& app);
 void add_embed_command(CLI::App& app);
 void add_rerank_command(CLI::App& app);
 void add_info_command(CLI::App& app);
+// import, taxonomies, index, match (cmd_catalog.cpp)
+void add_catalog_commands(CLI::App& app);
 
 }  // namespace skillmatch::cli

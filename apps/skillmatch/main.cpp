@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   skillmatch::cli::add_embed_command(app);
   skillmatch::cli::add_rerank_command(app);
   skillmatch::cli::add_info_command(app);
+  skillmatch::cli::add_catalog_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

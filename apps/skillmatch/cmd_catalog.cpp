@@ -1,0 +1,449 @@
+// import, taxonomies, index, match: the commands over a workspace.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "commands.h"
+#include "io_options.h"
+#include "jsonl.h"
+#include "skillmatch/bi_encoder.h"
+#include "skillmatch/cross_encoder.h"
+#include "skillmatch/error.h"
+#include "skillmatch/indexer.h"
+#include "skillmatch/matcher.h"
+#include "skillmatch/model_hub.h"
+#include "skillmatch/taxonomy_import.h"
+#include "skillmatch/workspace.h"
+
+namespace fs = std::filesystem;
+
+namespace skillmatch::cli {
+namespace {
+
+// $SKILLMATCH_WORKSPACE, else $XDG_DATA_HOME/skillmatch, else ~/.local/share/skillmatch.
+std::string default_workspace() {
+  if (const char* w = std::getenv("SKILLMATCH_WORKSPACE"); w && *w) return w;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
+    return (fs::path(x) / "skillmatch").string();
+  const char* home = std::getenv("HOME");
+  return (fs::path(home ? home : ".") / ".local" / "share" / "skillmatch").string();
+}
+
+// The taxonomies shipped with skillmatch: $SKILLMATCH_DATA, else the source tree's data/.
+fs::path shipped_data() {
+  if (const char* d = std::getenv("SKILLMATCH_DATA"); d && *d) return d;
+  return SKILLMATCH_DATA_DIR;
+}
+
+void note(const std::string& s) {
+  std::cerr << "skillmatch: " << s << "\n";
+}
+
+// Imports ESCO German with its collections and GRETA from the shipped data.
+void import_shipped(Workspace& ws) {
+  const fs::path esco = shipped_data() / "esco-de-1.1.0";
+  const TaxonomyData d =
+      read_esco_skills(esco / "skills_de_v1.1.0_enriched.csv", "esco-de", "1.1.0", "de");
+  const ImportStats s = ws.import_taxonomy(d.info, d.skills);
+  for (const auto& e : fs::directory_iterator(esco)) {
+    const std::string f = e.path().filename().string();
+    if (f.find("SkillsCollection") == std::string::npos) continue;
+    ws.set_collection("esco-de", esco_collection_name(e.path()), read_esco_collection(e.path()));
+  }
+  const TaxonomyData g = read_greta(shipped_data() / "greta" / "greta_facets_de.csv");
+  const ImportStats gs = ws.import_taxonomy(g.info, g.skills);
+  note("workspace " + ws.directory().string() + ": imported ESCO v1.1.0 German (" +
+       std::to_string(s.added + s.updated + s.unchanged) + " skills) and GRETA 2.0.1 (" +
+       std::to_string(gs.added + gs.updated + gs.unchanged) + " facets)");
+}
+
+// Opens the workspace, creating it from the shipped data on first use.
+Workspace open_workspace(const std::string& dir) {
+  const bool fresh = !fs::exists(fs::path(dir) / "skillmatch.db");
+  Workspace ws = Workspace::open(dir, true);
+  if (fresh) import_shipped(ws);
+  return ws;
+}
+
+struct ProgressBar {
+  bool tty = ::isatty(STDERR_FILENO) != 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last{};
+  std::string what;
+
+  void operator()(std::size_t done, std::size_t total) {
+    if (!tty || total == 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last < std::chrono::milliseconds(200)) return;
+    last = now;
+    const double secs = std::chrono::duration<double>(now - start).count();
+    const double rate = secs > 0 ? double(done) / secs : 0;
+    const double eta = rate > 0 ? double(total - done) / rate : 0;
+    const int width = 30;
+    const int filled = static_cast<int>(width * double(done) / double(total));
+    std::fprintf(stderr, "\r%s [%s%s] %zu/%zu  %.0f/s  ETA %d:%02d ", what.c_str(),
+                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 std::string(static_cast<std::size_t>(width - filled), '.').c_str(), done, total,
+                 rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+    if (done == total) std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+  }
+};
+
+InferenceOptions inference(const std::string& dtype, std::size_t batch) {
+  InferenceOptions o;
+  o.dtype = parse_dtype(dtype);
+  o.batch_size = batch;
+  return o;
+}
+
+// ------------------------------------------------------------------------------ import
+struct ImportCommand {
+  std::string workspace = default_workspace();
+  std::string format;
+  std::string file;
+  std::string name;
+  std::string language = "de";
+  std::string version;
+  std::vector<std::string> collections;
+  ColumnMapping mapping;
+
+  void run() const {
+    Workspace ws = Workspace::open(workspace, true);
+    TaxonomyData d;
+    if (format == "esco") {
+      d = read_esco_skills(file, name.empty() ? "esco-" + language : name, version, language);
+    } else if (format == "greta") {
+      d = read_greta(file);
+      if (!name.empty()) d.info.name = name;
+    } else if (format == "defaults") {
+      import_shipped(ws);
+      return;
+    } else {
+      SM_CHECK(!name.empty(), ErrorKind::kInvalidArgument, "a custom taxonomy needs --name");
+      d = read_custom_taxonomy(file, name, mapping);
+      d.info.version = version;
+      d.info.language = language;
+    }
+    const ImportStats s = ws.import_taxonomy(d.info, d.skills);
+    std::cout << d.info.name << ": " << s.added << " added, " << s.updated << " updated, "
+              << s.unchanged << " unchanged, " << s.removed << " removed\n";
+    for (const auto& c : collections) {
+      const auto uris = read_esco_collection(c);
+      const std::size_t n = ws.set_collection(d.info.name, esco_collection_name(c), uris);
+      std::cout << "collection " << esco_collection_name(c) << ": " << n << " of " << uris.size()
+                << " skills\n";
+    }
+  }
+};
+
+// ------------------------------------------------------------------------------ index
+struct IndexCommand {
+  std::string workspace = default_workspace();
+  std::string embedder;
+  std::string passage_template = kDefaultPassageTemplate;
+  std::string dtype = "auto";
+  std::size_t batch_size = 32;
+
+  void run() const {
+    Workspace ws = open_workspace(workspace);
+    const fs::path dir = resolve_model(embedder);
+    const BiEncoder enc = BiEncoder::load(dir, inference(dtype, batch_size));
+    const VectorIdentity id = vector_identity(enc, embedder, dir, passage_template);
+    ProgressBar bar;
+    bar.what = "indexing";
+    const IndexStats s = index_skills(ws, enc, id, std::ref(bar));
+    std::cout << s.skills << " skills: " << s.embedded << " embedded, " << s.reused
+              << " already indexed (" << vector_file(ws, id).filename().string() << ")\n";
+  }
+};
+
+// ------------------------------------------------------------------------------ match
+struct MatchCommand {
+  std::string workspace = default_workspace();
+  std::string text;
+  bool jsonl = false;
+  IoOptions io;
+  std::string embedder, reranker;
+  std::string passage_template = kDefaultPassageTemplate;
+  std::string mode = "hybrid", fusion = "rrf";
+  std::string dtype = "auto";
+  bool json = false, no_rerank = false;
+  MatchOptions options;
+  double threshold = -1;
+
+  void run() {
+    Workspace ws = open_workspace(workspace);
+    std::unique_ptr<BiEncoder> enc;
+    std::unique_ptr<VectorStore> vectors;
+    std::unique_ptr<CrossEncoder> ce;
+    if (!embedder.empty()) {
+      const fs::path dir = resolve_model(embedder);
+      enc = std::make_unique<BiEncoder>(BiEncoder::load(dir, inference(dtype, 32)));
+      const VectorIdentity id = vector_identity(*enc, embedder, dir, passage_template);
+      if (!fs::exists(vector_file(ws, id))) {
+        const auto last = ws.meta("index.embedder");
+        std::string other;
+        if (last) other = nlohmann::json::parse(*last).value("model", "?");
+        throw Error(ErrorKind::kInvalidArgument,
+                    "the workspace " + workspace + " has no vectors of " + embedder +
+                        (other.empty() ? std::string()
+                                       : " (its vectors were made by " + other +
+                                             ", a different model or template)") +
+                        "; run `skillmatch index --embedder " + embedder + "` first");
+      }
+      vectors = std::make_unique<VectorStore>(VectorStore::open(vector_file(ws, id), id, false));
+    }
+    if (!reranker.empty() && !no_rerank) {
+      ce = std::make_unique<CrossEncoder>(
+          CrossEncoder::load(resolve_model(reranker), inference(dtype, 32)));
+    }
+    options.mode = mode == "dense"  ? RetrievalMode::kDense
+                   : mode == "bm25" ? RetrievalMode::kBm25
+                                    : RetrievalMode::kHybrid;
+    options.fusion = fusion == "weighted" ? Fusion::kWeighted : Fusion::kRrf;
+    if (!enc && options.mode != RetrievalMode::kBm25) {
+      note(
+          "no embedding model given: matching by BM25 only. For the neural pipeline download "
+          "isy-thl/multilingual-e5-base-course-skill-tuned and "
+          "isy-thl/bge-reranker-base-course-skill-tuned, run `skillmatch index --embedder "
+          "MODEL`, then pass --embedder and --reranker");
+      options.mode = RetrievalMode::kBm25;
+    }
+    if (threshold >= 0) options.threshold = threshold;
+    const Matcher matcher(ws, enc.get(), vectors.get(), ce.get());
+
+    if (jsonl) {
+      io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
+        JsonlReader reader(in, name);
+        std::vector<std::string> texts;
+        std::vector<nlohmann::json> ids;
+        auto flush = [&] {
+          if (texts.empty()) return;
+          const auto results = matcher.match_batch(texts, options);
+          std::string out;
+          for (std::size_t i = 0; i < texts.size(); ++i) {
+            nlohmann::ordered_json j;
+            if (!ids[i].is_null()) j["id"] = ids[i];
+            j["results"] = to_json(results[i]);
+            out += j.dump() + "\n";
+          }
+          write_all(f, out);
+          texts.clear();
+          ids.clear();
+        };
+        nlohmann::json rec;
+        while (reader.next(rec)) {
+          std::string t;
+          try {
+            t = JsonlReader::require_string(rec, "text");
+            validate_utf8(t);
+          } catch (const Error& e) {
+            rethrow_with_context(e, reader.where());
+          }
+          texts.push_back(std::move(t));
+          ids.push_back(rec.value("id", nlohmann::json()));
+          if (texts.size() == 64) flush();
+        }
+        flush();
+      });
+      return;
+    }
+    std::string input = text;
+    if (input.empty()) {
+      std::stringstream ss;
+      ss << std::cin.rdbuf();
+      input = ss.str();
+    }
+    SM_CHECK(input.find_first_not_of(" \t\r\n") != std::string::npos, ErrorKind::kInvalidArgument,
+             "no course text given (pass it as an argument or on stdin)");
+    SM_CHECK(input.size() <= (1u << 20), ErrorKind::kInvalidArgument,
+             "the course text is longer than 1 MiB");
+    const auto results = matcher.match(input, options);
+    if (json) {
+      nlohmann::ordered_json j;
+      j["mode"] = mode_name();
+      j["results"] = to_json(results);
+      std::cout << j.dump(2) << "\n";
+    } else {
+      print_table(results);
+    }
+  }
+
+  std::string mode_name() const {
+    return options.mode == RetrievalMode::kDense  ? "dense"
+           : options.mode == RetrievalMode::kBm25 ? "bm25"
+                                                  : "hybrid";
+  }
+
+  static nlohmann::ordered_json to_json(const std::vector<MatchResult>& results) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (const auto& r : results) {
+      nlohmann::ordered_json j;
+      j["rank"] = r.rank;
+      j["taxonomy"] = r.skill.taxonomy;
+      j["uri"] = r.skill.record.uri;
+      j["label"] = r.skill.record.label;
+      j["score"] = r.score;
+      nlohmann::ordered_json s;
+      if (r.cosine) s["cosine"] = *r.cosine;
+      if (r.bm25) s["bm25"] = *r.bm25;
+      if (r.fused) s["fused"] = *r.fused;
+      if (r.rerank_logit) s["rerank_logit"] = *r.rerank_logit;
+      if (r.rerank_sigmoid) s["rerank_sigmoid"] = *r.rerank_sigmoid;
+      j["scores"] = s;
+      arr.push_back(j);
+    }
+    return arr;
+  }
+
+  static void print_table(const std::vector<MatchResult>& results) {
+    if (results.empty()) {
+      std::cout << "no matching skills\n";
+      return;
+    }
+    auto num = [](const auto& v, const char* fmt) {
+      if (!v) return std::string("-");
+      char buf[32];
+      std::snprintf(buf, sizeof buf, fmt, double(*v));
+      return std::string(buf);
+    };
+    std::printf("%3s  %7s  %7s  %7s  %7s  %8s  %-8s  %s\n", "#", "score", "rerank", "cosine",
+                "bm25", "fused", "taxonomy", "skill");
+    for (const auto& r : results) {
+      std::printf("%3zu  %7.4f  %7s  %7s  %7s  %8s  %-8s  %s\n", r.rank, r.score,
+                  num(r.rerank_logit, "%.3f").c_str(), num(r.cosine, "%.4f").c_str(),
+                  num(r.bm25, "%.2f").c_str(), num(r.fused, "%.5f").c_str(),
+                  r.skill.taxonomy.c_str(), r.skill.record.label.c_str());
+    }
+  }
+};
+
+// ------------------------------------------------------------------------------ taxonomies
+struct TaxonomiesCommand {
+  std::string workspace = default_workspace();
+  void run() const {
+    Workspace ws = open_workspace(workspace);
+    for (const auto& t : ws.taxonomies()) {
+      SkillFilter f;
+      f.taxonomies = {t.name};
+      std::cout << t.name << "\t" << ws.skill_count(f) << " skills\t" << t.title
+                << (t.version.empty() ? "" : " " + t.version) << "\t" << t.attribution << "\n";
+    }
+  }
+};
+
+// A repeatable option taking one value per occurrence (--collection green --collection ict), so
+// that it does not swallow the positional text after it.
+CLI::Option* add_repeatable(CLI::App& sub, const std::string& name, std::vector<std::string>& v,
+                            const std::string& help) {
+  return sub.add_option(name, v, help)
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+void add_workspace_option(CLI::App& sub, std::string& ws) {
+  sub.add_option("-w,--workspace", ws, "workspace directory ($SKILLMATCH_WORKSPACE)")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void add_catalog_commands(CLI::App& app) {
+  {
+    auto cmd = std::make_shared<ImportCommand>();
+    CLI::App* sub = app.add_subcommand("import", "Import or update a taxonomy in the workspace");
+    add_workspace_option(*sub, cmd->workspace);
+    sub->add_option("format", cmd->format, "esco, greta, custom, or defaults (the shipped data)")
+        ->required()
+        ->check(CLI::IsMember({"esco", "greta", "custom", "defaults"}));
+    sub->add_option("file", cmd->file, "CSV (or JSON Lines for custom) file");
+    sub->add_option("--name", cmd->name, "taxonomy name (default esco-<language>, greta)");
+    sub->add_option("--language", cmd->language, "ESCO column language")->capture_default_str();
+    sub->add_option("--version", cmd->version, "version to record");
+    add_repeatable(*sub, "--collection", cmd->collections, "ESCO collection CSV file to attach");
+    sub->add_option("--uri-column", cmd->mapping.uri)->capture_default_str();
+    sub->add_option("--label-column", cmd->mapping.label)->capture_default_str();
+    sub->add_option("--description-column", cmd->mapping.description)->capture_default_str();
+    sub->add_option("--alt-labels-column", cmd->mapping.alt_labels)->capture_default_str();
+    sub->add_option("--skill-type-column", cmd->mapping.skill_type)->capture_default_str();
+    sub->add_option("--alt-separator", cmd->mapping.alt_separator)->capture_default_str();
+    sub->callback([cmd] {
+      SM_CHECK(cmd->format == "defaults" || !cmd->file.empty(), ErrorKind::kInvalidArgument,
+               "import " + cmd->format + " needs a file");
+      cmd->run();
+    });
+  }
+  {
+    auto cmd = std::make_shared<TaxonomiesCommand>();
+    CLI::App* sub = app.add_subcommand("taxonomies", "List the taxonomies of the workspace");
+    add_workspace_option(*sub, cmd->workspace);
+    sub->callback([cmd] { cmd->run(); });
+  }
+  {
+    auto cmd = std::make_shared<IndexCommand>();
+    CLI::App* sub = app.add_subcommand(
+        "index", "Embed every skill of the workspace (resumable; only new or changed skills)");
+    add_workspace_option(*sub, cmd->workspace);
+    sub->add_option("-e,--embedder", cmd->embedder, "bi-encoder folder or Hugging Face id")
+        ->required();
+    sub->add_option("--template", cmd->passage_template,
+                    "passage text: {label} {description} {alt_labels} {uri} {taxonomy}")
+        ->capture_default_str();
+    sub->add_option("--dtype", cmd->dtype)->capture_default_str();
+    sub->add_option("--batch-size", cmd->batch_size)->capture_default_str();
+    sub->callback([cmd] { cmd->run(); });
+  }
+  {
+    auto cmd = std::make_shared<MatchCommand>();
+    CLI::App* sub = app.add_subcommand("match", "The skills a course text teaches, ranked");
+    add_workspace_option(*sub, cmd->workspace);
+    sub->add_option("text", cmd->text, "course text (default: stdin)");
+    sub->add_flag("--jsonl", cmd->jsonl,
+                  "many texts as JSON Lines {\"id\", \"text\"} on stdin/--input, results as "
+                  "JSON Lines");
+    cmd->io.add_to(*sub);
+    sub->add_option("-e,--embedder", cmd->embedder, "bi-encoder folder or Hugging Face id");
+    sub->add_option("-r,--reranker", cmd->reranker, "cross-encoder folder or Hugging Face id");
+    sub->add_option("--template", cmd->passage_template, "passage template the index used")
+        ->capture_default_str();
+    sub->add_option("--mode", cmd->mode, "dense, bm25 or hybrid")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"dense", "bm25", "hybrid"}));
+    sub->add_option("--fusion", cmd->fusion, "hybrid fusion: rrf or weighted")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"rrf", "weighted"}));
+    sub->add_option("--dense-weight", cmd->options.dense_weight, "weighted fusion: dense share")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    sub->add_option("--candidates", cmd->options.candidates, "retrieved and reranked")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
+    sub->add_option("--top", cmd->options.top, "at most this many results")->capture_default_str();
+    sub->add_option("--threshold", cmd->threshold, "minimum final score (reranker sigmoid)");
+    sub->add_flag("--gap", cmd->options.cut_at_largest_gap, "cut at the largest score gap");
+    sub->add_flag("--no-rerank", cmd->no_rerank, "skip the cross-encoder");
+    sub->add_option("--rerank-template", cmd->options.rerank_template,
+                    "what the cross-encoder sees of a skill")
+        ->capture_default_str();
+    add_repeatable(*sub, "--taxonomy", cmd->options.filter.taxonomies,
+                   "only this taxonomy (repeatable)");
+    add_repeatable(*sub, "--collection", cmd->options.filter.collections,
+                   "only ESCO collections (green, digcomp, ict, language, research, "
+                   "transversal)");
+    add_repeatable(*sub, "--skill-type", cmd->options.filter.skill_types,
+                   "only these skill types (skill/competence, knowledge)");
+    sub->add_option("--dtype", cmd->dtype)->capture_default_str();
+    sub->add_flag("--json", cmd->json, "JSON instead of a table");
+    sub->callback([cmd] { cmd->run(); });
+  }
+}
+
+}  // namespace skillmatch::cli
