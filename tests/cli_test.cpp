@@ -404,3 +404,34 @@ TEST(CliImport, MalformedTaxonomyNamesFileAndLine) {
 
 }  // namespace
 }  // namespace skillmatch
+
+namespace skillmatch {
+namespace {
+
+// Kills `skillmatch index` with SIGKILL part-way (during the default import or the embedding),
+// then checks that the workspace opens, the index resumes and completes, and matching works.
+TEST(CliMatch, IndexKilledPartWayResumes) {
+  test::TempDir dir;
+  const std::string ws = (dir / "ws").string();
+  const std::string emb = (fixtures() / "embedder-mean").string();
+  for (const char* delay : {"0.3", "2.5"}) {
+    const std::string cmd = "(" + quote(SKILLMATCH_CLI) + " index -w " + quote(ws) + " -e " +
+                            quote(emb) + " --dtype float32 >/dev/null 2>&1 & pid=$!; sleep " +
+                            delay + "; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null) ";
+    ASSERT_NE(std::system(cmd.c_str()), -1);
+  }
+  const Result resumed = run({"index", "-w", ws, "-e", emb, "--dtype", "float32"});
+  ASSERT_EQ(resumed.rc, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("13914 skills:"), std::string::npos) << resumed.out;
+  const Result again = run({"index", "-w", ws, "-e", emb, "--dtype", "float32"});
+  EXPECT_NE(again.out.find("13914 skills: 0 embedded, 13914 already indexed"), std::string::npos)
+      << again.out;
+  const Result m = run({"match", "-w", ws, "-e", emb, "--json", "--mode", "dense", "Buchhaltung"});
+  ASSERT_EQ(m.rc, 0) << m.err;
+  EXPECT_EQ(nlohmann::json::parse(m.out)["results"].size(), 10u);
+  const Result tax = run({"taxonomies", "-w", ws});
+  EXPECT_NE(tax.out.find("greta\t23 skills"), std::string::npos) << tax.out;
+}
+
+}  // namespace
+}  // namespace skillmatch

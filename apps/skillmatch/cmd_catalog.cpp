@@ -63,11 +63,17 @@ void import_shipped(Workspace& ws) {
        std::to_string(gs.added + gs.updated + gs.unchanged) + " facets)");
 }
 
-// Opens the workspace, creating it from the shipped data on first use.
+// Opens the workspace, creating it from the shipped data on first use. The import is marked
+// in the metadata before it starts and after it ends, so that an import killed half-way is
+// redone (it is idempotent) instead of leaving a workspace without GRETA.
 Workspace open_workspace(const std::string& dir) {
-  const bool fresh = !fs::exists(fs::path(dir) / "skillmatch.db");
   Workspace ws = Workspace::open(dir, true);
-  if (fresh) import_shipped(ws);
+  const auto state = ws.meta("defaults.state");
+  if ((!state && ws.taxonomies().empty()) || state == "importing") {
+    ws.set_meta("defaults.state", "importing");
+    import_shipped(ws);
+    ws.set_meta("defaults.state", "done");
+  }
   return ws;
 }
 

@@ -1,0 +1,130 @@
+// Speed of the matching pipeline on ESCO German + GRETA (13,914 skills):
+//   - time to index every skill with the bi-encoder;
+//   - latency p50/p95 of matching one course text (about 100 tokens): dense only, hybrid
+//     (dense + BM25, reciprocal rank fusion), hybrid + rerank of 30 candidates;
+//   - batch tagging throughput (courses per second, hybrid + rerank, 64 texts per call).
+//
+//   skillmatch_bench_match --embedder DIR --reranker DIR --data ../data --courses courses.csv
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "skillmatch/csv.h"
+#include "skillmatch/error.h"
+#include "skillmatch/indexer.h"
+#include "skillmatch/matcher.h"
+#include "skillmatch/runtime.h"
+#include "skillmatch/taxonomy_import.h"
+
+using namespace skillmatch;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// The first `words` words of `text`.
+std::string first_words(const std::string& text, std::size_t words) {
+  std::istringstream in(text);
+  std::string w, out;
+  for (std::size_t i = 0; i < words && in >> w; ++i) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"skillmatch matching benchmark"};
+  std::string embedder, reranker, data, courses, workspace = "bench-workspace", dtype = "auto";
+  int runs = 20;
+  app.add_option("--embedder", embedder)->required();
+  app.add_option("--reranker", reranker)->required();
+  app.add_option("--data", data, "skillmatch's data/ folder")->required();
+  app.add_option("--courses", courses, "CSV with a course_description column")->required();
+  app.add_option("--workspace", workspace)->capture_default_str();
+  app.add_option("--dtype", dtype)->capture_default_str();
+  app.add_option("--runs", runs, "latency samples per mode")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    InferenceOptions o;
+    o.dtype = parse_dtype(dtype);
+    const BiEncoder enc = BiEncoder::load(embedder, o);
+    const CrossEncoder ce = CrossEncoder::load(reranker, o);
+    std::printf("cpu: %s, threads: %d, dtype: %s\n", cpu_features().c_str(), num_threads(),
+                dtype_name(enc.dtype()));
+
+    fs::remove_all(workspace);
+    Workspace ws = Workspace::open(workspace, true);
+    const auto esco =
+        read_esco_skills(fs::path(data) / "esco-de-1.1.0" / "skills_de_v1.1.0_enriched.csv",
+                         "esco-de", "1.1.0", "de");
+    ws.import_taxonomy(esco.info, esco.skills);
+    const auto greta = read_greta(fs::path(data) / "greta" / "greta_facets_de.csv");
+    ws.import_taxonomy(greta.info, greta.skills);
+
+    const VectorIdentity id = vector_identity(enc, embedder, embedder, kDefaultPassageTemplate);
+    auto t = Clock::now();
+    const IndexStats st = index_skills(ws, enc, id);
+    const double index_s = since(t);
+    std::printf("index: %zu skills in %.1f s (%.1f skills/s)\n", st.skills, index_s,
+                double(st.skills) / index_s);
+    const VectorStore vs = VectorStore::open(vector_file(ws, id), id, false);
+    const Matcher m(ws, &enc, &vs, &ce);
+
+    std::vector<std::string> texts;
+    {
+      CsvReader csv(courses);
+      const std::size_t c = csv.require_column("course_description");
+      std::vector<std::string> row;
+      while (csv.next(row)) texts.push_back(first_words(row[c], 65));
+    }
+    std::size_t tokens = 0;
+    for (const auto& ids : enc.tokenize(texts, "query: ")) tokens += ids.size();
+    std::printf("queries: %zu course texts, %.0f tokens on average\n", texts.size(),
+                double(tokens) / double(texts.size()));
+
+    struct Mode {
+      const char* name;
+      RetrievalMode mode;
+      bool rerank;
+    };
+    for (const Mode& md :
+         {Mode{"dense", RetrievalMode::kDense, false}, Mode{"bm25", RetrievalMode::kBm25, false},
+          Mode{"hybrid", RetrievalMode::kHybrid, false},
+          Mode{"hybrid+rerank30", RetrievalMode::kHybrid, true}}) {
+      MatchOptions mo;
+      mo.mode = md.mode;
+      mo.rerank = md.rerank;
+      mo.candidates = 30;
+      m.match(texts[0], mo);  // warm-up
+      std::vector<double> ms;
+      for (int i = 0; i < runs; ++i) {
+        t = Clock::now();
+        m.match(texts[static_cast<std::size_t>(i) % texts.size()], mo);
+        ms.push_back(since(t) * 1000);
+      }
+      std::sort(ms.begin(), ms.end());
+      std::printf("match %-16s p50 %7.1f ms  p95 %7.1f ms\n", md.name, ms[ms.size() / 2],
+                  ms[std::min(ms.size() - 1, ms.size() * 95 / 100)]);
+    }
+    MatchOptions mo;
+    std::vector<std::string> batch;
+    for (std::size_t i = 0; i < 64; ++i) batch.push_back(texts[i % texts.size()]);
+    t = Clock::now();
+    m.match_batch(batch, mo);
+    const double bs = since(t);
+    std::printf("batch hybrid+rerank30: %.2f courses/s (64 courses in %.1f s)\n", 64 / bs, bs);
+    fs::remove_all(workspace);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "skillmatch_bench_match: error: %s\n", e.what());
+    return exit_code(e.kind());
+  }
+  return 0;
+}
