@@ -66,7 +66,4 @@ class VectorStore {
   std::uint64_t file_size_ = 0;
 };
 
-// FNV-1a 64 of a string (used for passage hashes).
-std::uint64_t fnv1a64(const std::string& s);
-
 }  // namespace skillmatch

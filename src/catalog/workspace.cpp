@@ -8,6 +8,7 @@
 
 #include "catalog/german_analyzer.h"
 #include "catalog/sqlite.h"
+#include "core/hash.h"
 #include "skillmatch/error.h"
 #include "skillmatch/tokenizer.h"
 
@@ -59,22 +60,15 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-// FNV-1a over every field, separated, as a hex string: detects any change of a skill.
+// A hash over every field, separated: detects any change of a skill.
 std::string content_hash(const SkillRecord& r) {
-  std::uint64_t h = 1469598103934665603ull;
-  auto add = [&](const std::string& s) {
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    h = (h ^ 0x1f) * 1099511628211ull;
-  };
-  add(r.label);
-  add(join(r.alt_labels, '\n'));
-  add(r.description);
-  add(r.skill_type);
-  add(r.reuse_level);
-  add(join(r.broader, '\n'));
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  std::uint64_t h = kFnvOffset;
+  for (const std::string& field : {r.label, join(r.alt_labels, '\n'), r.description, r.skill_type,
+                                   r.reuse_level, join(r.broader, '\n')}) {
+    fnv1a_mix(h, field.data(), field.size());
+    fnv1a_mix(h, "\x1f", 1);
+  }
+  return hex64(h);
 }
 
 std::string now_utc() {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hash.h"
 #include "skillmatch/error.h"
 
 namespace fs = std::filesystem;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hash.h"
 #include "skillmatch/error.h"
 #include "skillmatch/io.h"
 
@@ -18,47 +19,30 @@ namespace {
 
 constexpr char kMagic[8] = {'S', 'M', 'V', 'E', 'C', 'S', '0', '1'};
 
-std::string hex(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-void mix(std::uint64_t& h, const void* data, std::size_t n) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-}
-
 }  // namespace
 
-std::uint64_t fnv1a64(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ull;
-  mix(h, s.data(), s.size());
-  return h;
-}
-
 std::string VectorIdentity::key() const {
-  return hex(fnv1a64(fingerprint + '\x1f' + passage_template));
+  return hex64(fnv1a64(fingerprint + '\x1f' + passage_template));
 }
 
 std::string model_fingerprint(const fs::path& dir) {
-  std::uint64_t h = 1469598103934665603ull;
+  std::uint64_t h = kFnvOffset;
   const std::string config = read_file(dir / "config.json");
-  mix(h, config.data(), config.size());
+  fnv1a_mix(h, config.data(), config.size());
   fs::path weights = dir / "model.safetensors";
   if (!fs::exists(weights)) weights = dir / "pytorch_model.bin";
   const MappedFile f(weights);
   const std::size_t n = f.size();
   const std::uint64_t size = n;
-  mix(h, &size, sizeof size);
+  fnv1a_mix(h, &size, sizeof size);
   auto block = [&](std::size_t off, std::size_t len) {
     if (off >= n) return;
-    mix(h, f.data() + off, std::min(len, n - off));
+    fnv1a_mix(h, f.data() + off, std::min(len, n - off));
   };
   block(0, 1 << 20);
   block(n > (1u << 20) ? n - (1u << 20) : 0, 1 << 20);
   for (std::size_t i = 1; i < 64; ++i) block(n / 64 * i, 4096);
-  return hex(h);
+  return hex64(h);
 }
 
 VectorStore VectorStore::open(const fs::path& file, const VectorIdentity& id, bool create) {
