@@ -86,7 +86,8 @@ class Workspace {
 
   std::vector<TaxonomyInfo> taxonomies() const;
   std::size_t skill_count(const SkillFilter& filter = {}) const;
-  std::vector<Skill> skills(const SkillFilter& filter = {}) const;  // ordered by id
+  std::vector<Skill> skills(const SkillFilter& filter = {}) const;            // ordered by id
+  std::vector<std::int64_t> skill_ids(const SkillFilter& filter = {}) const;  // ordered
   std::optional<Skill> skill(std::int64_t id) const;
   std::optional<Skill> find(const std::string& taxonomy, const std::string& uri) const;
 

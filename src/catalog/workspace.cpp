@@ -123,7 +123,9 @@ struct Workspace::Impl {
 
   Impl(fs::path d, bool create) : dir(std::move(d)), db(dir / "skillmatch.db", create) {}
 
-  Skill read_skill(const sql::Stmt& st) const {
+  // The skill of the current row; its collections are read too unless `with_collections` is
+  // false (skills() reads them for all rows in one query).
+  Skill read_skill(const sql::Stmt& st, bool with_collections = true) const {
     Skill s;
     s.id = st.int64(0);
     s.taxonomy = st.text(1);
@@ -134,6 +136,7 @@ struct Workspace::Impl {
     s.record.skill_type = st.text(6);
     s.record.reuse_level = st.text(7);
     s.record.broader = split(st.text(8), '\n');
+    if (!with_collections) return s;
     sql::Stmt c(db, "SELECT collection FROM collection_member WHERE skill_id = ? ORDER BY 1");
     c.bind(1, s.id);
     while (c.step()) s.collections.push_back(c.text(0));
@@ -356,7 +359,27 @@ std::vector<Skill> Workspace::skills(const SkillFilter& filter) const {
                              f.where + " ORDER BY s.id");
   for (std::size_t i = 0; i < f.values.size(); ++i) q.bind(static_cast<int>(i + 1), f.values[i]);
   std::vector<Skill> out;
-  while (q.step()) out.push_back(impl_->read_skill(q));
+  std::unordered_map<std::int64_t, std::size_t> index;
+  while (q.step()) {
+    out.push_back(impl_->read_skill(q, false));
+    index[out.back().id] = out.size() - 1;
+  }
+  sql::Stmt c(impl_->db, "SELECT skill_id, collection FROM collection_member ORDER BY 2");
+  while (c.step()) {
+    auto it = index.find(c.int64(0));
+    if (it != index.end()) out[it->second].collections.push_back(c.text(1));
+  }
+  return out;
+}
+
+std::vector<std::int64_t> Workspace::skill_ids(const SkillFilter& filter) const {
+  const FilterSql f = filter_sql(filter);
+  sql::Stmt q(impl_->db,
+              "SELECT s.id FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id WHERE 1" + f.where +
+                  " ORDER BY s.id");
+  for (std::size_t i = 0; i < f.values.size(); ++i) q.bind(static_cast<int>(i + 1), f.values[i]);
+  std::vector<std::int64_t> out;
+  while (q.step()) out.push_back(q.int64(0));
   return out;
 }
 

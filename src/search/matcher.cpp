@@ -41,8 +41,8 @@ std::vector<char> Matcher::allowed_rows(const SkillFilter& filter) const {
     return allowed;
   }
   std::fill(allowed.begin(), allowed.end(), 0);
-  for (const Skill& s : ws_.skills(filter)) {
-    auto it = row_of_.find(s.id);
+  for (const std::int64_t id : ws_.skill_ids(filter)) {
+    auto it = row_of_.find(id);
     if (it != row_of_.end()) allowed[it->second] = 1;
   }
   return allowed;
