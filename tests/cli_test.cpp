@@ -7,6 +7,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "fake_hub.h"
 #include "jsonl.h"
 #include "skillmatch/error.h"
 #include "test_util.h"
@@ -28,15 +29,16 @@ std::string quote(const std::string& s) {
 }
 
 // Runs the skillmatch binary with `args`, feeding `input` on stdin.
-Result run(const std::vector<std::string>& args, const std::string& input = "") {
-  static int counter = 0;
+Result run(const std::vector<std::string>& args, const std::string& input = "",
+           const std::vector<std::pair<std::string, std::string>>& env = {}) {
   test::TempDir dir;
   const auto in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
   test::spit(in, input);
-  std::string cmd = quote(SKILLMATCH_CLI);
+  std::string cmd;
+  for (const auto& [k, v] : env) cmd += k + "=" + quote(v) + " ";
+  cmd += quote(SKILLMATCH_CLI);
   for (const auto& a : args) cmd += " " + quote(a);
   cmd += " < " + quote(in.string()) + " > " + quote(out.string()) + " 2> " + quote(err.string());
-  ++counter;
   const int status = std::system(cmd.c_str());
   Result r;
   r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -431,6 +433,30 @@ TEST(CliMatch, IndexKilledPartWayResumes) {
   EXPECT_EQ(nlohmann::json::parse(m.out)["results"].size(), 10u);
   const Result tax = run({"taxonomies", "-w", ws});
   EXPECT_NE(tax.out.find("greta\t23 skills"), std::string::npos) << tax.out;
+}
+
+}  // namespace
+}  // namespace skillmatch
+
+namespace skillmatch {
+namespace {
+
+TEST(CliPull, DownloadsIntoTheCacheThatMatchFindsByHubId) {
+  test::FakeHub hub(fixtures() / "embedder-mean");
+  test::TempDir dir;
+  const std::string cache = (dir / "hub").string();
+  const Result r =
+      run({"pull", "org/tiny", "--endpoint", hub.url()}, "", {{"HF_HUB_CACHE", cache}});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(std::string("models--org--tiny/snapshots/") + test::kCommit),
+            std::string::npos)
+      << r.out;
+  const Result info = run({"info", "-m", "org/tiny"}, "", {{"HF_HUB_CACHE", cache}});
+  EXPECT_EQ(info.rc, 0) << info.err;
+  const Result missing =
+      run({"pull", "org/none", "--endpoint", hub.url()}, "", {{"HF_HUB_CACHE", cache}});
+  EXPECT_EQ(missing.rc, 3);
+  EXPECT_NE(missing.err.find("org/none"), std::string::npos) << missing.err;
 }
 
 }  // namespace

@@ -251,8 +251,9 @@ TEST(ModelHub, FindsFoldersAndHubCacheSnapshots) {
   ::setenv("HF_HUB_CACHE", (dir / "hub").c_str(), 1);
   EXPECT_EQ(resolve_model("isy-thl/e5-tuned"), repo / "snapshots" / "abc123");
   EXPECT_EQ(resolve_model(test::fixtures().string()), test::fixtures());
-  test::expect_error([&] { resolve_model("isy-thl/missing"); }, ErrorKind::kNotFound,
-                     {"isy-thl/missing", "models--isy-thl--missing", "huggingface-cli download"});
+  test::expect_error(
+      [&] { resolve_model("isy-thl/missing"); }, ErrorKind::kNotFound,
+      {"isy-thl/missing", "models--isy-thl--missing", "skillmatch pull isy-thl/missing"});
   test::expect_error([&] { resolve_model("/no/such/folder"); }, ErrorKind::kNotFound,
                      {"/no/such/folder"});
   ::unsetenv("HF_HUB_CACHE");

@@ -15,6 +15,7 @@
 #include "skillmatch/bi_encoder.h"
 #include "skillmatch/cross_encoder.h"
 #include "skillmatch/error.h"
+#include "skillmatch/hub_download.h"
 #include "skillmatch/indexer.h"
 #include "skillmatch/matcher.h"
 #include "skillmatch/model_hub.h"
@@ -216,10 +217,10 @@ struct MatchCommand {
     options.fusion = fusion == "weighted" ? Fusion::kWeighted : Fusion::kRrf;
     if (!enc && options.mode != RetrievalMode::kBm25) {
       note(
-          "no embedding model given: matching by BM25 only. For the neural pipeline download "
-          "isy-thl/multilingual-e5-base-course-skill-tuned and "
-          "isy-thl/bge-reranker-base-course-skill-tuned, run `skillmatch index --embedder "
-          "MODEL`, then pass --embedder and --reranker");
+          "no embedding model given: matching by BM25 only. For the neural pipeline run "
+          "`skillmatch pull` for isy-thl/multilingual-e5-base-course-skill-tuned and "
+          "isy-thl/bge-reranker-base-course-skill-tuned, then `skillmatch index --embedder "
+          "MODEL`, and pass --embedder and --reranker");
       options.mode = RetrievalMode::kBm25;
     }
     if (threshold >= 0) options.threshold = threshold;
@@ -363,6 +364,34 @@ void add_workspace_option(CLI::App& sub, std::string& ws) {
 }  // namespace
 
 void add_catalog_commands(CLI::App& app) {
+  {
+    auto opts = std::make_shared<PullOptions>();
+    auto id = std::make_shared<std::string>();
+    CLI::App* sub = app.add_subcommand(
+        "pull", "Download a model from the Hugging Face Hub into the Hugging Face cache");
+    sub->add_option("model", *id, "Hub id, e.g. isy-thl/bge-reranker-base-course-skill-tuned")
+        ->required();
+    sub->add_option("--revision", opts->revision, "branch, tag or commit")->capture_default_str();
+    sub->add_option("--endpoint", opts->endpoint,
+                    "Hub URL (default $HF_ENDPOINT or huggingface.co)");
+    sub->callback([opts, id] {
+      auto bar = std::make_shared<ProgressBar>();
+      std::string current;
+      opts->progress = [bar, current](const std::string& file, std::uint64_t done,
+                                      std::uint64_t total) mutable {
+        if (file != current) {
+          current = file;
+          *bar = ProgressBar{};
+          bar->what = file;
+        }
+        (*bar)(static_cast<std::size_t>(done), static_cast<std::size_t>(total));
+      };
+      const PullResult r = pull_model(*id, *opts);
+      std::cout << r.snapshot.string() << "\n";
+      note(std::to_string(r.files) + " files, " + std::to_string(r.bytes_downloaded) +
+           " bytes downloaded (commit " + r.commit + ")");
+    });
+  }
   {
     auto cmd = std::make_shared<ImportCommand>();
     CLI::App* sub = app.add_subcommand("import", "Import or update a taxonomy in the workspace");

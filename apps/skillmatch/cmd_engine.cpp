@@ -11,6 +11,7 @@
 #include "skillmatch/cross_encoder.h"
 #include "skillmatch/error.h"
 #include "skillmatch/model_config.h"
+#include "skillmatch/model_hub.h"
 #include "skillmatch/runtime.h"
 #include "skillmatch/tokenizer.h"
 
@@ -29,7 +30,9 @@ struct ModelOptions {
   std::size_t batch_size = 32;
 
   void add_to(CLI::App& cmd, bool with_inference) {
-    cmd.add_option("-m,--model", model, "model folder (Hugging Face layout)")->required();
+    cmd.add_option("-m,--model", model,
+                   "model folder (Hugging Face layout) or Hub id in the Hugging Face cache")
+        ->required();
     if (!with_inference) return;
     cmd.add_option("--dtype", dtype,
                    "number type: auto (bfloat16 where the CPU has AMX/AVX512-BF16, else "
@@ -39,6 +42,9 @@ struct ModelOptions {
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{4096}));
   }
+
+  // The model folder: --model as a folder, or a Hub id found in the Hugging Face cache.
+  fs::path folder() const { return resolve_model(model); }
 
   InferenceOptions inference() const {
     InferenceOptions o;
@@ -104,10 +110,10 @@ void run_chunked(JsonlReader& reader, std::FILE* f,
   flush();
 }
 
+// --model of tokenize: a SentencePiece file, a folder, or a Hub id in the cache.
 fs::path spm_path(const std::string& model) {
-  const fs::path p(model);
-  if (fs::is_directory(p)) return p / "sentencepiece.bpe.model";
-  return p;
+  if (fs::is_regular_file(model)) return model;
+  return resolve_model(model) / "sentencepiece.bpe.model";
 }
 
 // -------------------------------------------------------------------------------- tokenize
@@ -118,7 +124,6 @@ struct TokenizeCommand {
   bool pieces = false;
 
   void run() const {
-    require_directory_or_file();
     const Tokenizer tok = Tokenizer::load(spm_path(model.model));
     io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
       JsonlReader reader(in, name);
@@ -147,11 +152,6 @@ struct TokenizeCommand {
       }
     });
   }
-
-  void require_directory_or_file() const {
-    SM_CHECK(fs::exists(model.model), ErrorKind::kNotFound,
-             "model folder " + model.model + " does not exist");
-  }
 };
 
 // -------------------------------------------------------------------------------- embed
@@ -163,7 +163,7 @@ struct EmbedCommand {
   bool prompt_text_set = false;
 
   void run() const {
-    const BiEncoder enc = BiEncoder::load(model.model, model.inference());
+    const BiEncoder enc = BiEncoder::load(model.folder(), model.inference());
     const std::string prompt = resolve_prompt(enc);
     const std::size_t prompt_length = prompt.empty() ? 0 : enc.prompt_token_count(prompt);
     io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
@@ -206,7 +206,7 @@ struct RerankCommand {
   std::size_t max_length = 0;
 
   void run() const {
-    const CrossEncoder ce = CrossEncoder::load(model.model, model.inference());
+    const CrossEncoder ce = CrossEncoder::load(model.folder(), model.inference());
     io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
       JsonlReader reader(in, name);
       std::vector<float> scores;
@@ -233,7 +233,8 @@ struct InfoCommand {
   ModelOptions model;
 
   void run() const {
-    const ModelConfig config = ModelConfig::load(fs::path(model.model) / "config.json");
+    const fs::path folder = model.folder();
+    const ModelConfig config = ModelConfig::load(folder / "config.json");
     bool is_classifier = false;
     for (const auto& a : config.architectures) {
       is_classifier = is_classifier || a.find("ForSequenceClassification") != std::string::npos;
@@ -247,12 +248,12 @@ struct InfoCommand {
     j["vocab_size"] = config.vocab_size;
     InferenceOptions o = model.inference();
     if (is_classifier) {
-      const CrossEncoder ce = CrossEncoder::load(model.model, o);
+      const CrossEncoder ce = CrossEncoder::load(folder, o);
       j["kind"] = "cross-encoder";
       j["max_length"] = ce.max_length();
       j["dtype"] = dtype_name(ce.dtype());
     } else {
-      const BiEncoder enc = BiEncoder::load(model.model, o);
+      const BiEncoder enc = BiEncoder::load(folder, o);
       j["kind"] = "bi-encoder";
       j["dimension"] = enc.dimension();
       j["pooling"] = enc.pooling();

@@ -48,8 +48,8 @@ fs::path resolve_model(const std::string& name) {
   }
   throw Error(ErrorKind::kNotFound,
               "model " + name + " is not a folder and not in the Hugging Face cache (" +
-                  repo.string() + "); download it there, e.g. with `huggingface-cli download " +
-                  name + "`, or pass the model folder");
+                  repo.string() + "); download it with `skillmatch pull " + name +
+                  "` (or huggingface-cli download), or pass the model folder");
 }
 
 }  // namespace skillmatch
