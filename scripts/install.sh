@@ -9,7 +9,7 @@ build_dir="${1:-$repo/build}"
 packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-pthread libfaiss-dev libsqlite3-dev
-  nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libgtest-dev libbenchmark-dev
+  nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libgtest-dev libbenchmark-dev zlib1g-dev
   # the PyTorch baseline of the benchmark and the test-data generators
   python3 python3-torch python3-sentencepiece python3-numpy
 )

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/sqlite.h"
+#include "core/zip.h"
 #include "skillmatch/error.h"
 #include "skillmatch/taxonomy_import.h"
 #include "test_util.h"
@@ -224,6 +225,55 @@ TEST_F(WorkspaceTest, MetadataRoundTrips) {
   ws.set_meta("model", "e5");
   ws.set_meta("model", "e5-tuned");
   EXPECT_EQ(Workspace::open(dir_ / "ws", false).meta("model").value_or(""), "e5-tuned");
+}
+
+}  // namespace
+}  // namespace skillmatch
+
+namespace skillmatch {
+namespace {
+
+TEST(EscoExport, ReadsTheOfficialZipWithCollections) {
+  const EscoExport e =
+      read_esco_export(test::test_data() / "esco_export_sample.zip", "esco-en", "", "en");
+  ASSERT_EQ(e.taxonomy.skills.size(), 60u);
+  EXPECT_EQ(e.taxonomy.skills[0].label, "manage musical staff");
+  EXPECT_EQ(e.taxonomy.skills[0].alt_labels.size(), 5u);
+  EXPECT_EQ(e.taxonomy.skills[0].alt_labels[0], "manage staff of music");
+  EXPECT_EQ(e.taxonomy.skills[0].skill_type, "skill/competence");
+  ASSERT_EQ(e.collections.size(), 1u);
+  EXPECT_EQ(e.collections[0].first, "green");
+  EXPECT_EQ(e.collections[0].second.size(), 6u);
+  test::expect_error(
+      [&] { read_esco_export(test::test_data() / "esco_export_sample.zip", "x", "", "de"); },
+      ErrorKind::kInvalidArgument, {"no skills_de.csv"});
+}
+
+TEST(EscoExport, RealEnglishExportIfPresent) {
+  const fs::path zip = fs::path(SKILLMATCH_SHIPPED_DATA) / ".." / ".." / "shared" / "data" /
+                       "esco_en_v1.1" / "ESCO dataset - v1.1.0 - classification - en - csv.zip";
+  if (!fs::exists(zip)) GTEST_SKIP() << "the team's shared data is not beside the checkout";
+  const EscoExport e = read_esco_export(zip, "esco-en", "", "en");
+  EXPECT_EQ(e.taxonomy.skills.size(), 13891u);
+  EXPECT_EQ(e.taxonomy.info.version, "1.1.0");
+  EXPECT_EQ(e.collections.size(), 6u);
+}
+
+TEST(Zip, DamagedArchivesAreRefused) {
+  test::TempDir dir;
+  const std::string good = test::slurp(test::test_data() / "esco_export_sample.zip");
+  test::spit(dir / "short.zip", good.substr(0, 10));
+  test::expect_error([&] { ZipReader z(dir / "short.zip"); }, ErrorKind::kCorrupt,
+                     {"short.zip", "not a valid ZIP"});
+  std::string flipped = good;
+  flipped[200] = static_cast<char>(flipped[200] ^ 0x55);  // inside the first entry's data
+  test::spit(dir / "flipped.zip", flipped);
+  ZipReader z(dir / "flipped.zip");
+  EXPECT_THROW(z.read("skills_en.csv"), Error);
+  EXPECT_THROW(z.read("missing.csv"), Error);
+  const ZipReader ok(test::test_data() / "esco_export_sample.zip");
+  EXPECT_TRUE(ok.contains("README.txt"));
+  EXPECT_EQ(ok.read("README.txt"), "sample of the ESCO v1.1.0 English export");
 }
 
 }  // namespace

@@ -124,7 +124,13 @@ struct ImportCommand {
   void run() const {
     Workspace ws = Workspace::open(workspace, true);
     TaxonomyData d;
-    if (format == "esco") {
+    std::vector<std::pair<std::string, std::vector<std::string>>> zip_collections;
+    if (format == "esco" && fs::path(file).extension() == ".zip") {
+      EscoExport e =
+          read_esco_export(file, name.empty() ? "esco-" + language : name, version, language);
+      d = std::move(e.taxonomy);
+      zip_collections = std::move(e.collections);
+    } else if (format == "esco") {
       d = read_esco_skills(file, name.empty() ? "esco-" + language : name, version, language);
     } else if (format == "greta") {
       d = read_greta(file);
@@ -141,6 +147,10 @@ struct ImportCommand {
     const ImportStats s = ws.import_taxonomy(d.info, d.skills);
     std::cout << d.info.name << ": " << s.added << " added, " << s.updated << " updated, "
               << s.unchanged << " unchanged, " << s.removed << " removed\n";
+    for (const auto& [cname, uris] : zip_collections) {
+      const std::size_t n = ws.set_collection(d.info.name, cname, uris);
+      std::cout << "collection " << cname << ": " << n << " of " << uris.size() << " skills\n";
+    }
     for (const auto& c : collections) {
       const auto uris = read_esco_collection(c);
       const std::size_t n = ws.set_collection(d.info.name, esco_collection_name(c), uris);
@@ -399,7 +409,8 @@ void add_catalog_commands(CLI::App& app) {
     sub->add_option("format", cmd->format, "esco, greta, custom, or defaults (the shipped data)")
         ->required()
         ->check(CLI::IsMember({"esco", "greta", "custom", "defaults"}));
-    sub->add_option("file", cmd->file, "CSV (or JSON Lines for custom) file");
+    sub->add_option("file", cmd->file,
+                    "CSV file, JSON Lines for custom, or ESCO's official .zip export");
     sub->add_option("--name", cmd->name, "taxonomy name (default esco-<language>, greta)");
     sub->add_option("--language", cmd->language, "ESCO column language")->capture_default_str();
     sub->add_option("--version", cmd->version, "version to record");

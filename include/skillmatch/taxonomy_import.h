@@ -30,6 +30,17 @@ inline constexpr const char* kEscoAttribution =
 TaxonomyData read_esco_skills(const std::filesystem::path& csv, const std::string& name,
                               const std::string& version, const std::string& language);
 
+// The official ESCO export as downloaded (one .zip of CSV files, e.g. "ESCO dataset - v1.1.0 -
+// classification - en - csv.zip"): skills_<language>.csv, and every
+// <name>SkillsCollection_<language>.csv as a collection. An empty `version` is taken from the
+// file name ("v1.1.0" -> "1.1.0").
+struct EscoExport {
+  TaxonomyData taxonomy;
+  std::vector<std::pair<std::string, std::vector<std::string>>> collections;  // name, URIs
+};
+EscoExport read_esco_export(const std::filesystem::path& zip, const std::string& name,
+                            const std::string& version, const std::string& language);
+
 // The member URIs of an ESCO collection CSV (column conceptUri), e.g.
 // greenSkillsCollection_de.csv.
 std::vector<std::string> read_esco_collection(const std::filesystem::path& csv);

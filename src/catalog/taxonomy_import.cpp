@@ -5,8 +5,11 @@
 #include <optional>
 #include <unordered_set>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
+#include "core/zip.h"
 #include "skillmatch/csv.h"
 #include "skillmatch/error.h"
 #include "skillmatch/io.h"
@@ -90,6 +93,72 @@ TaxonomyData read_esco_skills(const fs::path& path, const std::string& name,
     if (type) r.skill_type = trim(row[*type]);
     if (reuse) r.reuse_level = trim(row[*reuse]);
     out.skills.push_back(std::move(r));
+  }
+  return out;
+}
+
+namespace {
+
+// An archive entry written to a temporary file for the CSV reader, removed again.
+class ExtractedEntry {
+ public:
+  ExtractedEntry(const ZipReader& zip, const std::string& entry) {
+    path_ = fs::temp_directory_path() / ("skillmatch-" + std::to_string(::getpid()) + "-" +
+                                         fs::path(entry).filename().string());
+    const std::string data = zip.read(entry);
+    write_file_atomic(path_, [&](std::FILE* f) {
+      SM_CHECK(std::fwrite(data.data(), 1, data.size(), f) == data.size(), ErrorKind::kIo,
+               "cannot write " + path_.string());
+    });
+  }
+  ~ExtractedEntry() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+  ExtractedEntry(const ExtractedEntry&) = delete;
+  ExtractedEntry& operator=(const ExtractedEntry&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace
+
+EscoExport read_esco_export(const fs::path& zip_path, const std::string& name,
+                            const std::string& version, const std::string& language) {
+  const ZipReader zip(zip_path);
+  const std::string skills_name = "skills_" + language + ".csv";
+  const std::string collection_suffix = "SkillsCollection_" + language + ".csv";
+  std::string skills_entry;
+  std::vector<std::string> collection_entries;
+  for (const auto& entry : zip.names()) {
+    const std::string base = fs::path(entry).filename().string();
+    if (base == skills_name) skills_entry = entry;
+    if (base.size() > collection_suffix.size() &&
+        base.compare(base.size() - collection_suffix.size(), collection_suffix.size(),
+                     collection_suffix) == 0) {
+      collection_entries.push_back(entry);
+    }
+  }
+  SM_CHECK(!skills_entry.empty(), ErrorKind::kInvalidArgument,
+           zip_path.string() + " has no " + skills_name +
+               " (is it an ESCO CSV export in that language? use --language)");
+  std::string v = version;
+  if (v.empty()) {
+    const std::string file = zip_path.filename().string();
+    const auto pos = file.find(" v");
+    if (pos != std::string::npos) v = file.substr(pos + 2, file.find(' ', pos + 2) - pos - 2);
+  }
+  EscoExport out;
+  {
+    const ExtractedEntry csv(zip, skills_entry);
+    out.taxonomy = read_esco_skills(csv.path(), name, v, language);
+  }
+  out.taxonomy.info.source = zip_path.string() + ":" + skills_entry;
+  for (const auto& entry : collection_entries) {
+    const ExtractedEntry csv(zip, entry);
+    out.collections.push_back({esco_collection_name(entry), read_esco_collection(csv.path())});
   }
   return out;
 }

@@ -9,6 +9,9 @@
   tests/data/pytorch_model.bin      the embedder-cls fixture's weights saved by torch.save
                                     (PyTorch's zip format), to test loading a folder that has
                                     no model.safetensors.
+  tests/data/esco_export_sample.zip a small ESCO export in the official layout: the first 60
+                                    skills of skills_en.csv from the v1.1.0 English export and
+                                    the green collection's members among them (deflated).
   tests/data/pooling_expected.json  embeddings of the embedder-cls weights under every pooling
                                     mode of sentence-transformers (max, mean_sqrt_len_tokens,
                                     weightedmean, lasttoken, cls+mean, mean without the prompt),
@@ -75,6 +78,35 @@ def main():
     os.replace(out + ".tmp", out)
     print(f"{out}: {len(state)} tensors")
     make_pooling_expected(sp, state)
+    make_esco_sample()
+
+
+def make_esco_sample():
+    import io
+    import zipfile
+
+    src = os.path.join(DATA, "esco_en_v1.1", "ESCO dataset - v1.1.0 - classification - en - csv.zip")
+    with zipfile.ZipFile(src) as z:
+        skills = list(csv.reader(io.TextIOWrapper(z.open("skills_en.csv"), encoding="utf-8")))
+        green = list(csv.reader(io.TextIOWrapper(z.open("greenSkillsCollection_en.csv"), encoding="utf-8")))
+    header, rows = skills[0], skills[1:]
+    rows = rows[:60]
+    uris = {r[1] for r in rows}
+    uri_col = green[0].index("conceptUri")
+    green_rows = [green[0]] + [r for r in green[1:] if r[uri_col] in uris]
+
+    def to_csv(table):
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(table)
+        return buf.getvalue()
+
+    out = os.path.join(ROOT, "tests", "data", "esco_export_sample.zip")
+    with zipfile.ZipFile(out + ".tmp", "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("skills_en.csv", to_csv([header] + rows))
+        z.writestr("greenSkillsCollection_en.csv", to_csv(green_rows))
+        z.writestr("README.txt", "sample of the ESCO v1.1.0 English export")
+    os.replace(out + ".tmp", out)
+    print(f"{out}: 60 skills, {len(green_rows) - 1} green")
 
 
 def make_pooling_expected(sp, state):

@@ -1,0 +1,118 @@
+#include "core/zip.h"
+
+#include <zlib.h>
+
+#include <cstring>
+
+#include "skillmatch/error.h"
+
+namespace skillmatch {
+namespace {
+
+std::uint16_t u16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
+std::uint32_t u32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
+         (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+}
+
+}  // namespace
+
+ZipReader::ZipReader(const std::filesystem::path& archive) : file_(archive) {
+  const std::string what = archive.string();
+  const std::uint8_t* d = file_.data();
+  const std::size_t n = file_.size();
+  auto corrupt = [&](const std::string& why) {
+    throw Error(ErrorKind::kCorrupt, what + ": not a valid ZIP archive (" + why + ")");
+  };
+  if (n < 22) corrupt("too short");
+  // The end-of-central-directory record sits in the last 22 + 65,535 bytes.
+  std::size_t eocd = std::string::npos;
+  const std::size_t lowest = n > 22 + 65535 ? n - 22 - 65535 : 0;
+  for (std::size_t i = n - 22 + 1; i-- > lowest;) {
+    if (u32(d + i) == 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd == std::string::npos) corrupt("no end of central directory");
+  const std::uint16_t count = u16(d + eocd + 10);
+  const std::uint32_t cd_size = u32(d + eocd + 12), cd_offset = u32(d + eocd + 16);
+  SM_CHECK(cd_offset != 0xffffffffu && count != 0xffff, ErrorKind::kUnsupported,
+           what + ": ZIP64 archives are not supported");
+  if (std::size_t{cd_offset} + cd_size > eocd) corrupt("central directory out of bounds");
+  std::size_t p = cd_offset;
+  for (std::uint16_t i = 0; i < count; ++i) {
+    if (p + 46 > eocd || u32(d + p) != 0x02014b50) corrupt("bad central directory entry");
+    Entry e;
+    e.flags = u16(d + p + 8);
+    e.method = u16(d + p + 10);
+    e.crc = u32(d + p + 16);
+    e.compressed = u32(d + p + 20);
+    e.size = u32(d + p + 24);
+    const std::uint16_t name_len = u16(d + p + 28), extra = u16(d + p + 30),
+                        comment = u16(d + p + 32);
+    e.local_offset = u32(d + p + 42);
+    if (p + 46 + name_len > eocd) corrupt("entry name out of bounds");
+    e.name.assign(reinterpret_cast<const char*>(d + p + 46), name_len);
+    entries_.push_back(std::move(e));
+    p += 46 + std::size_t{name_len} + extra + comment;
+  }
+}
+
+std::vector<std::string> ZipReader::names() const {
+  std::vector<std::string> out;
+  for (const auto& e : entries_) out.push_back(e.name);
+  return out;
+}
+
+bool ZipReader::contains(const std::string& name) const {
+  for (const auto& e : entries_) {
+    if (e.name == name) return true;
+  }
+  return false;
+}
+
+std::string ZipReader::read(const std::string& name) const {
+  const std::string what = file_.path().string() + ": " + name;
+  const Entry* e = nullptr;
+  for (const auto& x : entries_) {
+    if (x.name == name) e = &x;
+  }
+  SM_CHECK(e != nullptr, ErrorKind::kNotFound, file_.path().string() + " has no entry " + name);
+  SM_CHECK(!(e->flags & 1), ErrorKind::kUnsupported, what + " is encrypted");
+  const std::uint8_t* d = file_.data();
+  const std::size_t n = file_.size();
+  SM_CHECK(std::size_t{e->local_offset} + 30 <= n && u32(d + e->local_offset) == 0x04034b50,
+           ErrorKind::kCorrupt, what + ": bad local header");
+  const std::size_t start = std::size_t{e->local_offset} + 30 + u16(d + e->local_offset + 26) +
+                            u16(d + e->local_offset + 28);
+  SM_CHECK(start + e->compressed <= n, ErrorKind::kCorrupt, what + ": data out of bounds");
+  std::string out(e->size, '\0');
+  if (e->method == 0) {
+    SM_CHECK(e->compressed == e->size, ErrorKind::kCorrupt, what + ": size mismatch");
+    std::memcpy(out.data(), d + start, e->size);
+  } else if (e->method == 8) {
+    z_stream zs{};
+    SM_CHECK(inflateInit2(&zs, -MAX_WBITS) == Z_OK, ErrorKind::kInternal, "inflateInit2 failed");
+    zs.next_in = const_cast<Bytef*>(d + start);
+    zs.avail_in = e->compressed;
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = e->size;
+    const int rc = inflate(&zs, Z_FINISH);
+    const uLong produced = zs.total_out;
+    inflateEnd(&zs);
+    SM_CHECK(rc == Z_STREAM_END && produced == e->size, ErrorKind::kCorrupt,
+             what + ": damaged compressed data");
+  } else {
+    throw Error(ErrorKind::kUnsupported,
+                what + ": compression method " + std::to_string(e->method) + " is not supported");
+  }
+  const uLong crc =
+      crc32(0L, reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size()));
+  SM_CHECK(crc == e->crc, ErrorKind::kCorrupt, what + ": CRC mismatch (damaged archive)");
+  return out;
+}
+
+}  // namespace skillmatch
