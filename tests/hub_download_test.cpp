@@ -58,6 +58,15 @@ TEST(HubDownload, PullsIntoTheHubCacheLayoutAndResumes) {
   const BiEncoder enc = BiEncoder::load(found);
   EXPECT_EQ(enc.dimension(), 32u);
 
+  // A download that completed but was not renamed (killed in between) is taken as it is.
+  for (auto& e : fs::directory_iterator(blobs)) {
+    if (fs::file_size(e.path()) ==
+        fs::file_size(test::fixtures() / "embedder-cls" / "model.safetensors")) {
+      fs::rename(e.path(), e.path().string() + ".incomplete");
+    }
+  }
+  EXPECT_EQ(pull_model("org/tiny", o).bytes_downloaded, 0u);
+
   // A third pull finds everything in the cache and downloads nothing.
   const int gets = hub.weight_gets;
   const PullResult again = pull_model("org/tiny", o);

@@ -130,6 +130,7 @@ class Hub {
       fs::remove(partial);
       have = 0;
     }
+    if (have == size) return 0;  // complete, but not yet renamed when the last run stopped
     httplib::Headers h = headers_;
     if (have > 0) h.emplace("Range", "bytes=" + std::to_string(have) + "-");
     std::ofstream out;
