@@ -318,6 +318,10 @@ TEST(CliMatch, FirstUseCreatesTheDefaultWorkspaceAndMatchesByBm25) {
   EXPECT_TRUE(out["results"][0]["scores"].contains("bm25"));
   EXPECT_EQ(out["results"][0]["taxonomy"], "esco-de");
 
+  const Result none = run({"match", "--workspace", ws, "--threshold", "1000", "Buchhaltung"});
+  EXPECT_EQ(none.rc, 0) << none.err;
+  EXPECT_EQ(none.out, "no matching skills\n");
+
   const Result empty = run({"match", "--workspace", ws}, "  \n");
   EXPECT_EQ(empty.rc, 2);
   EXPECT_NE(empty.err.find("no course text"), std::string::npos);

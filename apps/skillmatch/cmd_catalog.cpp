@@ -193,7 +193,6 @@ struct MatchCommand {
   std::string dtype = "auto";
   bool json = false, no_rerank = false;
   MatchOptions options;
-  double threshold = -1;
 
   void run() {
     Workspace ws = open_workspace(workspace);
@@ -233,7 +232,6 @@ struct MatchCommand {
           "MODEL`, and pass --embedder and --reranker");
       options.mode = RetrievalMode::kBm25;
     }
-    if (threshold >= 0) options.threshold = threshold;
     const Matcher matcher(ws, enc.get(), vectors.get(), ce.get());
 
     if (jsonl) {
@@ -473,7 +471,9 @@ void add_catalog_commands(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
     sub->add_option("--top", cmd->options.top, "at most this many results")->capture_default_str();
-    sub->add_option("--threshold", cmd->threshold, "minimum final score (reranker sigmoid)");
+    sub->add_option_function<double>(
+        "--threshold", [cmd](const double& v) { cmd->options.threshold = v; },
+        "minimum final score (the reranker's sigmoid, else the retrieval score)");
     sub->add_flag("--gap", cmd->options.cut_at_largest_gap, "cut at the largest score gap");
     sub->add_flag("--no-rerank", cmd->no_rerank, "skip the cross-encoder");
     sub->add_option("--rerank-template", cmd->options.rerank_template,
