@@ -1,7 +1,6 @@
 #include "skillmatch/matcher.h"
 
 #include <algorithm>
-#include <numeric>
 
 #include "skillmatch/error.h"
 #include "skillmatch/indexer.h"
