@@ -6,6 +6,23 @@
 #include "skillmatch/indexer.h"
 
 namespace skillmatch {
+namespace {
+
+// Dot product with eight independent partial sums, so that the compiler vectorises it without
+// reassociating floating-point additions itself.
+float dot(const float* a, const float* b, std::size_t n) {
+  float acc[8] = {};
+  std::size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    for (int l = 0; l < 8; ++l) acc[l] += a[k + l] * b[k + l];
+  }
+  float sum = 0;
+  for (; k < n; ++k) sum += a[k] * b[k];
+  for (float x : acc) sum += x;
+  return sum;
+}
+
+}  // namespace
 
 Matcher::Matcher(const Workspace& ws, const BiEncoder* encoder, const VectorStore* vectors,
                  const CrossEncoder* reranker)
@@ -62,10 +79,7 @@ std::vector<Matcher::Candidate> Matcher::retrieve(const std::string& text, const
     scored.reserve(skills_.size());
     for (std::size_t r = 0; r < skills_.size(); ++r) {
       if (!allowed[r]) continue;
-      const float* v = vectors_.row(r);
-      float dot = 0;
-      for (std::size_t k = 0; k < vectors_.cols; ++k) dot += v[k] * query[k];
-      scored.push_back({dot, r});
+      scored.push_back({dot(vectors_.row(r), query, vectors_.cols), r});
     }
     const std::size_t n = std::min(o.candidates, scored.size());
     std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(n), scored.end(),
