@@ -142,18 +142,6 @@ struct Workspace::Impl {
     while (c.step()) s.collections.push_back(c.text(0));
     return s;
   }
-
-  void index_fts(std::int64_t id, const SkillRecord& r) {
-    sql::Stmt del(db, "DELETE FROM skill_fts WHERE rowid = ?");
-    del.bind(1, id).run();
-    sql::Stmt ins(db,
-                  "INSERT INTO skill_fts(rowid, label, alt_labels, description) VALUES (?,?,?,?)");
-    ins.bind(1, id)
-        .bind(2, catalog::analyzed_text(r.label))
-        .bind(3, catalog::analyzed_text(join(r.alt_labels, '\n')))
-        .bind(4, catalog::analyzed_text(r.description))
-        .run();
-  }
 };
 
 Workspace::Workspace(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -250,45 +238,53 @@ ImportStats Workspace::import_taxonomy(const TaxonomyInfo& info,
     q.bind(1, taxonomy_id);
     while (q.step()) existing[q.text(0)] = {q.int64(1), q.text(2)};
   }
-  ImportStats stats;
+  // Insert and update bind the same fields to ?1..?7; ?8/?9 say which row.
   sql::Stmt ins(db,
-                "INSERT INTO skill(taxonomy_id, uri, label, alt_labels, description, skill_type, "
-                "reuse_level, broader, content_hash) VALUES (?,?,?,?,?,?,?,?,?)");
+                "INSERT INTO skill(label, alt_labels, description, skill_type, reuse_level, "
+                "broader, content_hash, taxonomy_id, uri) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
   sql::Stmt upd(db,
-                "UPDATE skill SET label=?, alt_labels=?, description=?, skill_type=?, "
-                "reuse_level=?, broader=?, content_hash=? WHERE id=?");
+                "UPDATE skill SET label=?1, alt_labels=?2, description=?3, skill_type=?4, "
+                "reuse_level=?5, broader=?6, content_hash=?7 WHERE id=?8");
+  sql::Stmt fts_del(db, "DELETE FROM skill_fts WHERE rowid = ?");
+  sql::Stmt fts_ins(
+      db, "INSERT INTO skill_fts(rowid, label, alt_labels, description) VALUES (?,?,?,?)");
+  auto bind_fields = [](sql::Stmt& st, const SkillRecord& r, const std::string& hash) {
+    st.reset();
+    st.bind(1, r.label)
+        .bind(2, join(r.alt_labels, '\n'))
+        .bind(3, r.description)
+        .bind(4, r.skill_type)
+        .bind(5, r.reuse_level)
+        .bind(6, join(r.broader, '\n'))
+        .bind(7, hash);
+  };
+  // The full-text row of a skill holds its analysed label, alternative labels and description.
+  auto index_fts = [&](std::int64_t id, const SkillRecord& r) {
+    fts_del.reset();
+    fts_del.bind(1, id).run();
+    fts_ins.reset();
+    fts_ins.bind(1, id)
+        .bind(2, catalog::analyzed_text(r.label))
+        .bind(3, catalog::analyzed_text(join(r.alt_labels, '\n')))
+        .bind(4, catalog::analyzed_text(r.description))
+        .run();
+  };
+  ImportStats stats;
   for (const SkillRecord& r : skills) {
     const std::string hash = content_hash(r);
     auto it = existing.find(r.uri);
     if (it == existing.end()) {
-      ins.reset();
-      ins.bind(1, taxonomy_id)
-          .bind(2, r.uri)
-          .bind(3, r.label)
-          .bind(4, join(r.alt_labels, '\n'))
-          .bind(5, r.description)
-          .bind(6, r.skill_type)
-          .bind(7, r.reuse_level)
-          .bind(8, join(r.broader, '\n'))
-          .bind(9, hash)
-          .run();
-      impl_->index_fts(db.last_insert_rowid(), r);
+      bind_fields(ins, r, hash);
+      ins.bind(8, taxonomy_id).bind(9, r.uri).run();
+      index_fts(db.last_insert_rowid(), r);
       ++stats.added;
       continue;
     }
     const std::int64_t id = it->second.first;
     if (it->second.second != hash) {
-      upd.reset();
-      upd.bind(1, r.label)
-          .bind(2, join(r.alt_labels, '\n'))
-          .bind(3, r.description)
-          .bind(4, r.skill_type)
-          .bind(5, r.reuse_level)
-          .bind(6, join(r.broader, '\n'))
-          .bind(7, hash)
-          .bind(8, id)
-          .run();
-      impl_->index_fts(id, r);
+      bind_fields(upd, r, hash);
+      upd.bind(8, id).run();
+      index_fts(id, r);
       ++stats.updated;
     } else {
       ++stats.unchanged;
@@ -296,12 +292,11 @@ ImportStats Workspace::import_taxonomy(const TaxonomyInfo& info,
     existing.erase(it);
   }
   sql::Stmt del(db, "DELETE FROM skill WHERE id = ?");
-  sql::Stmt del_fts(db, "DELETE FROM skill_fts WHERE rowid = ?");
   for (const auto& [uri, row] : existing) {
     del.reset();
     del.bind(1, row.first).run();
-    del_fts.reset();
-    del_fts.bind(1, row.first).run();
+    fts_del.reset();
+    fts_del.bind(1, row.first).run();
     ++stats.removed;
   }
   tx.commit();
