@@ -245,7 +245,7 @@ TEST(Cli, InfoDescribesTheModel) {
 
 TEST(JsonlReader, BoundsLineLength) {
   std::istringstream in("{\"text\": \"short\"}\n{\"text\": \"" + std::string(100, 'x') + "\"}\n");
-  cli::JsonlReader reader(in, "in.jsonl", 64);
+  JsonlReader reader(in, "in.jsonl", 64);
   nlohmann::json obj;
   ASSERT_TRUE(reader.next(obj));
   EXPECT_EQ(reader.line(), 1u);
@@ -261,7 +261,7 @@ TEST(JsonlReader, BoundsLineLength) {
 
 TEST(JsonlReader, LastLineWithoutNewline) {
   std::istringstream in("{\"a\": 1}\n{\"a\": 2}");
-  cli::JsonlReader reader(in, "x");
+  JsonlReader reader(in, "x");
   nlohmann::json obj;
   ASSERT_TRUE(reader.next(obj));
   ASSERT_TRUE(reader.next(obj));

@@ -1,4 +1,4 @@
-// JSON Lines in and out for the CLI: one object per line, errors that name the input and line.
+// JSON Lines output for the CLI (the reader is skillmatch/jsonl_reader.h).
 #pragma once
 
 #include <cstddef>
@@ -10,34 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "skillmatch/jsonl_reader.h"
+
 namespace skillmatch::cli {
 
-// Reads one JSON object per line from a stream. Blank lines are skipped; a trailing '\r' is
-// ignored. Throws skillmatch::Error(kInvalidArgument) "<name> line N: <reason>" for a line that is
-// not a JSON object or is longer than `max_line_bytes`.
-class JsonlReader {
- public:
-  JsonlReader(std::istream& in, std::string name, std::size_t max_line_bytes = 16u << 20);
-
-  // Reads the next object into `out`; false at end of input.
-  bool next(nlohmann::json& out);
-
-  // Line number of the object last returned (1-based).
-  std::size_t line() const noexcept { return line_; }
-  // "<name> line N"
-  std::string where() const;
-
-  // The string member `key` of `obj`; kInvalidArgument naming the key when it is missing or not
-  // a string (the caller adds where()).
-  static std::string require_string(const nlohmann::json& obj, const char* key);
-
- private:
-  std::istream& in_;
-  std::string name_;
-  std::size_t max_line_bytes_;
-  std::size_t line_ = 0;
-  std::string buffer_;
-};
+using skillmatch::JsonlReader;
 
 // Appends `values` as a JSON array of shortest round-trip float literals.
 void append_float_array(std::string& out, const float* values, std::size_t n);

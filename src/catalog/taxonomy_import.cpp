@@ -13,6 +13,7 @@
 #include "skillmatch/csv.h"
 #include "skillmatch/error.h"
 #include "skillmatch/io.h"
+#include "skillmatch/jsonl_reader.h"
 
 namespace fs = std::filesystem;
 
@@ -223,8 +224,7 @@ TaxonomyData read_custom_taxonomy(const fs::path& path, const std::string& name,
   if (ext == ".jsonl" || ext == ".json" || ext == ".ndjson") {
     require_file(path, "taxonomy file");
     std::ifstream in(path, std::ios::binary);
-    std::string line;
-    std::size_t n = 0;
+    JsonlReader reader(in, path.string());
     auto str = [&](const nlohmann::json& j, const std::string& key, bool required,
                    const std::string& where) -> std::string {
       auto it = j.find(key);
@@ -236,16 +236,9 @@ TaxonomyData read_custom_taxonomy(const fs::path& path, const std::string& name,
                where + ": \"" + key + "\" must be a string");
       return trim(it->get<std::string>());
     };
-    while (std::getline(in, line)) {
-      const std::string where = path.string() + " line " + std::to_string(++n);
-      if (trim(line).empty()) continue;
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception&) {
-        throw Error(ErrorKind::kInvalidArgument, where + ": invalid JSON");
-      }
-      SM_CHECK(j.is_object(), ErrorKind::kInvalidArgument, where + ": expected a JSON object");
+    nlohmann::json j;
+    while (reader.next(j)) {
+      const std::string where = reader.where();
       SkillRecord r;
       r.uri = str(j, m.uri, true, where);
       check_unique(seen, r.uri, where);
