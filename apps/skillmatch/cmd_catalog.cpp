@@ -237,36 +237,21 @@ struct MatchCommand {
     if (jsonl) {
       io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
         JsonlReader reader(in, name);
-        std::vector<std::string> texts;
-        std::vector<nlohmann::json> ids;
-        auto flush = [&] {
-          if (texts.empty()) return;
-          const auto results = matcher.match_batch(texts, options);
-          std::string out;
-          for (std::size_t i = 0; i < texts.size(); ++i) {
-            nlohmann::ordered_json j;
-            if (!ids[i].is_null()) j["id"] = ids[i];
-            j["results"] = to_json(results[i]);
-            out += j.dump() + "\n";
-          }
-          write_all(f, out);
-          texts.clear();
-          ids.clear();
-        };
-        nlohmann::json rec;
-        while (reader.next(rec)) {
-          std::string t;
-          try {
-            t = JsonlReader::require_string(rec, "text");
-            validate_utf8(t);
-          } catch (const Error& e) {
-            rethrow_with_context(e, reader.where());
-          }
-          texts.push_back(std::move(t));
-          ids.push_back(rec.value("id", nlohmann::json()));
-          if (texts.size() == 64) flush();
-        }
-        flush();
+        std::vector<std::vector<MatchResult>> results;
+        run_chunked<std::string>(
+            reader, f, 64,
+            [](const nlohmann::json& rec) {
+              std::string t = JsonlReader::require_string(rec, "text");
+              validate_utf8(t);
+              return t;
+            },
+            [&](const std::vector<std::string>& texts) {
+              results = matcher.match_batch(texts, options);
+            },
+            [&](std::size_t i, std::string& out) {
+              out += "\"results\":";
+              out += to_json(results[i]).dump();
+            });
       });
       return;
     }

@@ -1,6 +1,5 @@
 // tokenize, embed, rerank, info: the engine's commands, JSON Lines in and out.
 #include <filesystem>
-#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -58,57 +57,6 @@ struct ModelOptions {
     return o;
   }
 };
-
-// Opens an output line, echoing the input's "id" member (null: none).
-void begin_record(std::string& out, const nlohmann::json& id) {
-  out += '{';
-  if (!id.is_null()) {
-    out += "\"id\":";
-    out += id.dump();
-    out += ',';
-  }
-}
-
-// Runs `step` for the record last read and prefixes a failure with its input line.
-template <class F>
-auto at_line(const JsonlReader& reader, F&& step) -> decltype(step()) {
-  try {
-    return step();
-  } catch (const Error& e) {
-    rethrow_with_context(e, reader.where());
-  }
-}
-
-// Streams the records of `reader` in chunks: `tokenize` turns one record into ids (errors are
-// prefixed with its line), `compute` runs a whole chunk and `write_result(i, out)` appends the
-// result members of the chunk's i-th record to its output line.
-template <class Compute, class WriteResult>
-void run_chunked(JsonlReader& reader, std::FILE* f,
-                 const std::function<TokenIds(const nlohmann::json&)>& tokenize, Compute compute,
-                 WriteResult write_result) {
-  std::vector<TokenIds> inputs;
-  std::vector<nlohmann::json> ids;  // the "id" member of each record of the chunk
-  auto flush = [&] {
-    if (inputs.empty()) return;
-    compute(inputs);
-    std::string out;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      begin_record(out, ids[i]);
-      write_result(i, out);
-      out += "}\n";
-    }
-    write_all(f, out);
-    inputs.clear();
-    ids.clear();
-  };
-  nlohmann::json rec;
-  while (reader.next(rec)) {
-    inputs.push_back(at_line(reader, [&] { return tokenize(rec); }));
-    ids.push_back(rec.value("id", nlohmann::json()));
-    if (inputs.size() == kChunk) flush();
-  }
-  flush();
-}
 
 // --model of tokenize: a SentencePiece file, a folder, or a Hub id in the cache.
 fs::path spm_path(const std::string& model) {
@@ -169,8 +117,8 @@ struct EmbedCommand {
     io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
       JsonlReader reader(in, name);
       Matrix m;
-      run_chunked(
-          reader, f,
+      run_chunked<TokenIds>(
+          reader, f, kChunk,
           [&](const nlohmann::json& rec) {
             return enc.tokenize({reader.require_string(rec, "text")}, prompt)[0];
           },
@@ -210,8 +158,8 @@ struct RerankCommand {
     io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
       JsonlReader reader(in, name);
       std::vector<float> scores;
-      run_chunked(
-          reader, f,
+      run_chunked<TokenIds>(
+          reader, f, kChunk,
           [&](const nlohmann::json& rec) {
             TextPair pair{reader.require_string(rec, "query"),
                           reader.require_string(rec, "passage")};
