@@ -46,8 +46,11 @@ void note(const std::string& s) {
   std::cerr << "skillmatch: " << s << "\n";
 }
 
-// Imports ESCO German with its collections and GRETA from the shipped data.
+// Imports ESCO German with its collections and GRETA from the shipped data. The import is
+// marked in the metadata before it starts and after it ends, so that one killed half-way is
+// redone by open_workspace (it is idempotent) instead of leaving a workspace without GRETA.
 void import_shipped(Workspace& ws) {
+  ws.set_meta("defaults.state", "importing");
   const fs::path esco = shipped_data() / "esco-de-1.1.0";
   const TaxonomyData d =
       read_esco_skills(esco / "skills_de_v1.1.0_enriched.csv", "esco-de", "1.1.0", "de");
@@ -62,19 +65,15 @@ void import_shipped(Workspace& ws) {
   note("workspace " + ws.directory().string() + ": imported ESCO v1.1.0 German (" +
        std::to_string(s.added + s.updated + s.unchanged) + " skills) and GRETA 2.0.1 (" +
        std::to_string(gs.added + gs.updated + gs.unchanged) + " facets)");
+  ws.set_meta("defaults.state", "done");
 }
 
-// Opens the workspace, creating it from the shipped data on first use. The import is marked
-// in the metadata before it starts and after it ends, so that an import killed half-way is
-// redone (it is idempotent) instead of leaving a workspace without GRETA.
+// Opens the workspace, creating it from the shipped data on first use and finishing a default
+// import that was interrupted (by this command or by `import defaults`).
 Workspace open_workspace(const std::string& dir) {
   Workspace ws = Workspace::open(dir, true);
   const auto state = ws.meta("defaults.state");
-  if ((!state && ws.taxonomies().empty()) || state == "importing") {
-    ws.set_meta("defaults.state", "importing");
-    import_shipped(ws);
-    ws.set_meta("defaults.state", "done");
-  }
+  if ((!state && ws.taxonomies().empty()) || state == "importing") import_shipped(ws);
   return ws;
 }
 
