@@ -68,9 +68,7 @@ std::vector<Matcher::Candidate> Matcher::retrieve(const std::string& text, const
                                                   const MatchOptions& o,
                                                   const std::vector<char>& allowed) const {
   const bool dense = o.mode != RetrievalMode::kBm25;
-  const bool sparse = o.mode != RetrievalMode::kDense;
-  SM_CHECK(!dense || encoder_, ErrorKind::kInvalidArgument,
-           "dense and hybrid retrieval need an embedding model (--embedder)");
+  const bool sparse = o.mode != RetrievalMode::kDense;  // match_batch checked the encoder
 
   std::unordered_map<std::size_t, Candidate> by_row;
   std::vector<std::size_t> dense_order, sparse_order;
