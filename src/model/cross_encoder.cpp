@@ -18,30 +18,35 @@ struct CrossEncoder::Impl {
 
 CrossEncoder CrossEncoder::load(const fs::path& dir, const InferenceOptions& options) {
   auto impl = std::make_shared<Impl>();
-  impl->model = TransformerModel::load(dir, options);
-  const ModelConfig& config = impl->model->config;
-  const std::string what = (dir / "config.json").string();
-  SM_CHECK(config.num_labels == 1, ErrorKind::kUnsupported,
-           what + ": the model has " + std::to_string(config.num_labels) +
-               " labels; a reranker must have exactly one (one relevance logit per pair)");
-  for (const auto& arch : config.architectures) {
-    SM_CHECK(arch.find("ForSequenceClassification") != std::string::npos, ErrorKind::kUnsupported,
-             what + ": architecture " + arch +
-                 " is not a sequence classifier (expected XLMRobertaForSequenceClassification)");
-  }
-  const WeightSource head = impl->model->weights.unprefixed();
-  const std::int64_t h = config.hidden_size;
-  const at::ScalarType st = impl->model->scalar_type;
-  if (!head.has("classifier.dense.weight")) {
-    throw Error(ErrorKind::kNotFound,
-                impl->model->weights.file() +
-                    ": no classifier.dense.weight; is this a cross-encoder (sequence "
-                    "classification) model rather than an embedding model?");
-  }
-  impl->dense_w = head.get("classifier.dense.weight", {h, h}, st);
-  impl->dense_b = head.get("classifier.dense.bias", {h}, st);
-  impl->out_w = head.get("classifier.out_proj.weight", {1, h}, st);
-  impl->out_b = head.get("classifier.out_proj.bias", {1}, st);
+  Impl& m = *impl;
+  impl->model = TransformerModel::load(
+      dir, options, [&m](const TransformerModel& model, const WeightSource& weights) {
+        const ModelConfig& config = model.config;
+        const std::string what = (model.dir / "config.json").string();
+        SM_CHECK(config.num_labels == 1, ErrorKind::kUnsupported,
+                 what + ": the model has " + std::to_string(config.num_labels) +
+                     " labels; a reranker must have exactly one (one relevance logit per pair)");
+        for (const auto& arch : config.architectures) {
+          SM_CHECK(arch.find("ForSequenceClassification") != std::string::npos,
+                   ErrorKind::kUnsupported,
+                   what + ": architecture " + arch +
+                       " is not a sequence classifier (expected "
+                       "XLMRobertaForSequenceClassification)");
+        }
+        const WeightSource head = weights.unprefixed();
+        const std::int64_t h = config.hidden_size;
+        const at::ScalarType st = model.scalar_type;
+        if (!head.has("classifier.dense.weight")) {
+          throw Error(ErrorKind::kNotFound,
+                      weights.file() +
+                          ": no classifier.dense.weight; is this a cross-encoder (sequence "
+                          "classification) model rather than an embedding model?");
+        }
+        m.dense_w = head.get("classifier.dense.weight", {h, h}, st);
+        m.dense_b = head.get("classifier.dense.bias", {h}, st);
+        m.out_w = head.get("classifier.out_proj.weight", {1, h}, st);
+        m.out_b = head.get("classifier.out_proj.bias", {1}, st);
+      });
   impl->max_length = impl->model->default_max_length();
   return CrossEncoder(std::move(impl));
 }

@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 namespace skillmatch {
 
 std::unique_ptr<TransformerModel> TransformerModel::load(const fs::path& dir,
-                                                         const InferenceOptions& options) {
+                                                         const InferenceOptions& options,
+                                                         const LoadMoreFn& load_more) {
   require_directory(dir, "model folder");
   SM_CHECK(options.batch_size > 0, ErrorKind::kInvalidArgument, "batch size must be at least 1");
   init_runtime();
@@ -38,9 +39,10 @@ std::unique_ptr<TransformerModel> TransformerModel::load(const fs::path& dir,
   const at::ScalarType scalar = dtype == DType::kBFloat16 ? at::kBFloat16 : at::kFloat;
   WeightSource weights = WeightSource::open(dir, "embeddings.word_embeddings.weight");
   auto encoder = std::make_unique<XlmrEncoder>(config, weights, scalar);
-  return std::unique_ptr<TransformerModel>(
-      new TransformerModel{dir, std::move(config), std::move(tokenizer), std::move(weights), dtype,
-                           scalar, options, std::move(encoder)});
+  auto model = std::unique_ptr<TransformerModel>(new TransformerModel{
+      dir, std::move(config), std::move(tokenizer), dtype, scalar, options, std::move(encoder)});
+  if (load_more) load_more(*model, weights);
+  return model;
 }
 
 std::size_t TransformerModel::default_max_length() const {

@@ -23,16 +23,19 @@ struct TransformerModel {
   std::filesystem::path dir;
   ModelConfig config;
   Tokenizer tokenizer;
-  WeightSource weights;
   DType dtype = DType::kFloat32;  // resolved
   at::ScalarType scalar_type = at::kFloat;
   InferenceOptions options;
   std::unique_ptr<XlmrEncoder> encoder;
 
   // Loads DIR/config.json, DIR/sentencepiece.bpe.model and the weights, and checks that they fit
-  // each other (the tokenizer's ids exist in the embedding matrix).
+  // each other (the tokenizer's ids exist in the embedding matrix). `load_more` is given the
+  // open weights after the encoder, for tensors outside it (a classification head); the weight
+  // file is closed when load() returns, so a pickled checkpoint is not kept in memory.
+  using LoadMoreFn = std::function<void(const TransformerModel&, const WeightSource&)>;
   static std::unique_ptr<TransformerModel> load(const std::filesystem::path& dir,
-                                                const InferenceOptions& options);
+                                                const InferenceOptions& options,
+                                                const LoadMoreFn& load_more = nullptr);
 
   // tokenizer_config.json's model_max_length capped by the position table; the position table's
   // limit if the file or key is absent.
