@@ -98,15 +98,35 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
                             : static_cast<double>(std::numeric_limits<float>::lowest());
   at::Tensor bias = (1 - batch.mask).to(dtype_).mul_(lowest).view({b, 1, 1, len});
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  constexpr std::int64_t kAttentionSliceBytes = 16 << 20;
+  const std::int64_t per_sequence =
+      heads * len * len * static_cast<std::int64_t>(at::elementSize(dtype_));
+  const std::int64_t slice = std::max<std::int64_t>(1, kAttentionSliceBytes / per_sequence);
 
   for (const Layer& l : layers_) {
     at::Tensor qkv = at::addmm(l.qkv_b, x, l.qkv_w.t()).view({b, len, 3, heads, d});
     at::Tensor q = qkv.select(2, 0).transpose(1, 2);  // [B, heads, L, D]
     at::Tensor k = qkv.select(2, 1).transpose(1, 2);
     at::Tensor v = qkv.select(2, 2).transpose(1, 2);
-    at::Tensor scores = at::matmul(q, k.transpose(-1, -2)).mul_(scale).add_(bias);
-    at::Tensor probs = at::softmax(scores, -1);
-    at::Tensor ctx = at::matmul(probs, v).transpose(1, 2).reshape({b * len, h});
+    // Attention in slices of the batch: the score matrix of a whole batch of long sequences is
+    // hundreds of MiB (32 x 12 heads x 512^2 floats), which glibc maps and unmaps on every
+    // layer; slices of at most kAttentionSliceBytes stay in the heap and in cache.
+    at::Tensor ctx;
+    if (slice >= b) {
+      at::Tensor scores = at::matmul(q, k.transpose(-1, -2)).mul_(scale).add_(bias);
+      ctx = at::matmul(at::softmax(scores, -1), v).transpose(1, 2).reshape({b * len, h});
+    } else {
+      ctx = at::empty({b, len, heads, d}, x.options());
+      for (std::int64_t s0 = 0; s0 < b; s0 += slice) {
+        const std::int64_t n = std::min(slice, b - s0);
+        at::Tensor scores = at::matmul(q.narrow(0, s0, n), k.narrow(0, s0, n).transpose(-1, -2))
+                                .mul_(scale)
+                                .add_(bias.narrow(0, s0, n));
+        ctx.narrow(0, s0, n).copy_(
+            at::matmul(at::softmax(scores, -1), v.narrow(0, s0, n)).transpose(1, 2));
+      }
+      ctx = ctx.view({b * len, h});
+    }
     at::Tensor a = add_norm(at::addmm(l.out_b, ctx, l.out_w.t()), x, l.ln1);
     at::Tensor inter = at::gelu(at::addmm(l.ffn_in_b, a, l.ffn_in_w.t()));
     x = add_norm(at::addmm(l.ffn_out_b, inter, l.ffn_out_w.t()), a, l.ln2);
