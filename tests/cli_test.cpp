@@ -465,3 +465,121 @@ TEST(CliPull, DownloadsIntoTheCacheThatMatchFindsByHubId) {
 
 }  // namespace
 }  // namespace skillmatch
+
+namespace skillmatch {
+namespace {
+
+// The shipped WDB course set on the default workspace with three configurations; the metrics
+// printed must be what an independent script recomputes from the TREC run files.
+TEST(CliEval, ConfigurationsSideBySideAgreeWithTheirRunFiles) {
+  test::TempDir dir;
+  const std::string ws = (dir / "ws").string();
+  const std::string emb = (fixtures() / "embedder-mean").string();
+  const std::string rr = (fixtures() / "reranker").string();
+  const std::string set = std::string(SKILLMATCH_SHIPPED_DATA) + "/eval/wdb-courses-de.jsonl";
+  Result r = run({"index", "--workspace", ws, "-e", emb, "--dtype", "float32"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string out = (dir / "out").string();
+  r = run({"eval", set, "--workspace", ws, "-e", emb, "--dtype", "float32", "--depth", "20", "-c",
+           "mode=bm25", "-c", "mode=dense", "-c",
+           "name=hybrid rerank,reranker=" + rr + ",rerank-template={label}: {description}", "--out",
+           out});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("dataset wdb-courses-de (triples): 19 queries evaluated"), std::string::npos)
+      << r.out;
+  for (const char* row : {"accuracy@1", "precision@10", "recall@5", "mrr@10", "ndcg@10", "map@100",
+                          "latency p50 (ms)"}) {
+    EXPECT_NE(r.out.find(row), std::string::npos) << row << "\n" << r.out;
+  }
+  for (const char* f : {"metrics.json", "metrics.md", "metrics.svg", "qrels.txt", "bm25.run",
+                        "dense.run", "hybrid_rerank.run"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir / "out" / f)) << f;
+  }
+  const auto j = test::load_json(dir / "out" / "metrics.json");
+  ASSERT_EQ(j["configurations"].size(), 3u);
+  // BM25 finds some of the silver skills; the random-weight fixture models score near chance.
+  EXPECT_GT(j["configurations"][0]["metrics"]["accuracy@10"].get<double>(), 0.5);
+  const std::string check = std::string(SKILLMATCH_PYTHON) + " " + SKILLMATCH_TEST_TOOLS +
+                            "/check_eval_run.py " + out + " > " + (dir / "check").string() +
+                            " 2>&1";
+  EXPECT_EQ(std::system(check.c_str()), 0) << test::slurp(dir / "check");
+  EXPECT_NE(test::slurp(dir / "check").find("57 metric values of 3 configurations agree"),
+            std::string::npos)
+      << test::slurp(dir / "check");
+
+  // The same numbers as JSON on stdout.
+  r = run({"eval", set, "--workspace", ws, "--json", "--limit", "5", "--ndcg-at", "5,10"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto js = nlohmann::json::parse(r.out);
+  EXPECT_EQ(js["dataset"]["queries_evaluated"], 5);
+  EXPECT_TRUE(js["configurations"][0]["metrics"].contains("ndcg@5"));
+}
+
+// The committed evaluation sets are what the documented command makes from the public data.
+TEST(CliEval, EvaluationSetsAreReproducible) {
+  const std::filesystem::path data = SKILLMATCH_SHIPPED_DATA;
+  const std::filesystem::path shared = data / ".." / ".." / "shared" / "data";
+  if (!std::filesystem::exists(shared / "techwolf_job_skill_val")) {
+    GTEST_SKIP() << "the team's shared data is not beside the checkout";
+  }
+  test::TempDir dir;
+  const std::string cmd = std::string(SKILLMATCH_PYTHON) + " " +
+                          (data / ".." / "scripts" / "make_eval_sets.py").string() + " " +
+                          shared.string() + " " + dir.path().string() + " > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  for (const char* f :
+       {"esco-en-altlabels.jsonl", "wdb-courses-de.jsonl", "techwolf-jobs-en.csv"}) {
+    EXPECT_EQ(test::slurp(dir / f), test::slurp(data / "eval" / f)) << f;
+  }
+}
+
+TEST(CliEval, BadDatasetsAndOptions) {
+  test::TempDir dir;
+  const std::string ws = (dir / "ws").string();
+  test::spit(dir / "labels.csv",
+             "text,label\n"
+             "Buchhaltung für Einsteiger,Buchhaltungsabteilung leiten\n"
+             "Buchhaltung für Einsteiger,gibt es nicht\n"
+             "Excel im Büro,auch nicht\n");
+  Result r = run({"eval", (dir / "labels.csv").string(), "--workspace", ws});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("2 positive(s) did not resolve"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'gibt es nicht' x1 (first at"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("labels.csv line 3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 query(ies) skipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("1 queries evaluated, 1 skipped"), std::string::npos) << r.out;
+
+  test::spit(dir / "none.csv", "text,label\nx,gibt es nicht\n");
+  r = run({"eval", (dir / "none.csv").string(), "--workspace", ws});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("no query with a relevant skill"), std::string::npos) << r.err;
+
+  test::spit(dir / "empty.jsonl", "");
+  r = run({"eval", (dir / "empty.jsonl").string(), "--workspace", ws});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("has no queries"), std::string::npos) << r.err;
+
+  test::spit(dir / "bad.jsonl",
+             "{\"anchor\": \"Kurs\", \"positive\": \"Buchhaltungsabteilung leiten\"}\n"
+             "{\"anchor\": \"Kurs 2\"}\n");
+  r = run(
+      {"eval", (dir / "bad.jsonl").string(), "--workspace", ws, "--out", (dir / "out").string()});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("bad.jsonl line 2: no positives"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+
+  r = run({"eval", (dir / "missing.jsonl").string(), "--workspace", ws});
+  EXPECT_EQ(r.rc, 3);
+  r = run({"eval", (dir / "labels.csv").string(), "--workspace", ws, "-c", "mode=dense"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("needs an embedder"), std::string::npos) << r.err;
+  r = run({"eval", (dir / "labels.csv").string(), "--workspace", ws, "-c", "colour=blue"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("unknown key 'colour'"), std::string::npos) << r.err;
+  r = run({"eval", (dir / "labels.csv").string(), "--workspace", ws, "--map-at", "0"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("cut-off of 0"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace skillmatch

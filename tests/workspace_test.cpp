@@ -178,6 +178,26 @@ TEST_F(WorkspaceTest, Bm25RanksLabelMatchesFirst) {
   EXPECT_THROW(ws.bm25("bad \xFF", 10), Error);
 }
 
+// A field of weight 0 is not searched: a word only in an alternative label finds nothing then.
+TEST_F(WorkspaceTest, Bm25FieldWeights) {
+  Workspace ws = Workspace::open(dir_ / "ws", true);
+  SkillRecord a, b;
+  a.uri = "a";
+  a.label = "Tabellen bearbeiten";
+  a.alt_labels = {"Spreadsheet"};
+  a.description = "Zahlen ordnen";
+  b.uri = "b";
+  b.label = "Vorlagen gestalten";
+  b.description = "Vorlagen";
+  ws.import_taxonomy({"t", "T", "1", "de", "test", "", ""}, {a, b});
+  EXPECT_EQ(ws.bm25("Spreadsheet", 5).size(), 1u);
+  EXPECT_TRUE(ws.bm25("Spreadsheet", 5, {}, {3, 0, 1}).empty());
+  EXPECT_EQ(ws.bm25("Zahlen", 5, {}, {3, 2, 1}).size(), 1u);
+  EXPECT_TRUE(ws.bm25("Zahlen", 5, {}, {1, 1, 0}).empty());
+  EXPECT_THROW(ws.bm25("Zahlen", 5, {}, {0, 0, 0}), Error);
+  EXPECT_THROW(ws.bm25("Zahlen", 5, {}, {-1, 1, 1}), Error);
+}
+
 TEST_F(WorkspaceTest, BadRecordsAreRefusedAndNothingIsWritten) {
   Workspace ws = Workspace::open(dir_ / "ws", true);
   TaxonomyInfo info{"t", "T", "1", "de", "test", "", ""};

@@ -1,7 +1,4 @@
 // import, taxonomies, index, match: the commands over a workspace.
-#include <unistd.h>
-
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +9,7 @@
 #include "commands.h"
 #include "io_options.h"
 #include "jsonl.h"
+#include "pipeline.h"
 #include "skillmatch/bi_encoder.h"
 #include "skillmatch/cross_encoder.h"
 #include "skillmatch/error.h"
@@ -26,88 +24,6 @@ namespace fs = std::filesystem;
 
 namespace skillmatch::cli {
 namespace {
-
-// $SKILLMATCH_WORKSPACE, else $XDG_DATA_HOME/skillmatch, else ~/.local/share/skillmatch.
-std::string default_workspace() {
-  if (const char* w = std::getenv("SKILLMATCH_WORKSPACE"); w && *w) return w;
-  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
-    return (fs::path(x) / "skillmatch").string();
-  const char* home = std::getenv("HOME");
-  return (fs::path(home ? home : ".") / ".local" / "share" / "skillmatch").string();
-}
-
-// The taxonomies shipped with skillmatch: $SKILLMATCH_DATA, else the source tree's data/.
-fs::path shipped_data() {
-  if (const char* d = std::getenv("SKILLMATCH_DATA"); d && *d) return d;
-  return SKILLMATCH_DATA_DIR;
-}
-
-void note(const std::string& s) {
-  std::cerr << "skillmatch: " << s << "\n";
-}
-
-// Imports ESCO German with its collections and GRETA from the shipped data. The import is
-// marked in the metadata before it starts and after it ends, so that one killed half-way is
-// redone by open_workspace (it is idempotent) instead of leaving a workspace without GRETA.
-void import_shipped(Workspace& ws) {
-  ws.set_meta("defaults.state", "importing");
-  const fs::path esco = shipped_data() / "esco-de-1.1.0";
-  const TaxonomyData d =
-      read_esco_skills(esco / "skills_de_v1.1.0_enriched.csv", "esco-de", "1.1.0", "de");
-  const ImportStats s = ws.import_taxonomy(d.info, d.skills);
-  for (const auto& e : fs::directory_iterator(esco)) {
-    const std::string f = e.path().filename().string();
-    if (f.find("SkillsCollection") == std::string::npos) continue;
-    ws.set_collection("esco-de", esco_collection_name(e.path()), read_esco_collection(e.path()));
-  }
-  const TaxonomyData g = read_greta(shipped_data() / "greta" / "greta_facets_de.csv");
-  const ImportStats gs = ws.import_taxonomy(g.info, g.skills);
-  note("workspace " + ws.directory().string() + ": imported ESCO v1.1.0 German (" +
-       std::to_string(s.added + s.updated + s.unchanged) + " skills) and GRETA 2.0.1 (" +
-       std::to_string(gs.added + gs.updated + gs.unchanged) + " facets)");
-  ws.set_meta("defaults.state", "done");
-}
-
-// Opens the workspace, creating it from the shipped data on first use and finishing a default
-// import that was interrupted (by this command or by `import defaults`).
-Workspace open_workspace(const std::string& dir) {
-  Workspace ws = Workspace::open(dir, true);
-  const auto state = ws.meta("defaults.state");
-  if ((!state && ws.taxonomies().empty()) || state == "importing") import_shipped(ws);
-  return ws;
-}
-
-struct ProgressBar {
-  bool tty = ::isatty(STDERR_FILENO) != 0;
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last{};
-  std::string what;
-
-  void operator()(std::size_t done, std::size_t total) {
-    if (!tty || total == 0) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (done < total && now - last < std::chrono::milliseconds(200)) return;
-    last = now;
-    const double secs = std::chrono::duration<double>(now - start).count();
-    const double rate = secs > 0 ? double(done) / secs : 0;
-    const double eta = rate > 0 ? double(total - done) / rate : 0;
-    const int width = 30;
-    const int filled = static_cast<int>(width * double(done) / double(total));
-    std::fprintf(stderr, "\r%s [%s%s] %zu/%zu  %.0f/s  ETA %d:%02d ", what.c_str(),
-                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                 std::string(static_cast<std::size_t>(width - filled), '.').c_str(), done, total,
-                 rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
-    if (done == total) std::fprintf(stderr, "\n");
-    std::fflush(stderr);
-  }
-};
-
-InferenceOptions inference(const std::string& dtype, std::size_t batch) {
-  InferenceOptions o;
-  o.dtype = parse_dtype(dtype);
-  o.batch_size = batch;
-  return o;
-}
 
 // ------------------------------------------------------------------------------ import
 struct ImportCommand {
@@ -195,35 +111,13 @@ struct MatchCommand {
 
   void run() {
     Workspace ws = open_workspace(workspace);
-    std::unique_ptr<BiEncoder> enc;
-    std::unique_ptr<VectorStore> vectors;
-    std::unique_ptr<CrossEncoder> ce;
-    if (!embedder.empty()) {
-      const fs::path dir = resolve_model(embedder);
-      enc = std::make_unique<BiEncoder>(BiEncoder::load(dir, inference(dtype, 32)));
-      const VectorIdentity id = vector_identity(*enc, embedder, dir, passage_template);
-      if (!fs::exists(vector_file(ws, id))) {
-        const auto last = ws.meta("index.embedder");
-        std::string other;
-        if (last) other = nlohmann::json::parse(*last).value("model", "?");
-        throw Error(ErrorKind::kInvalidArgument,
-                    "the workspace " + workspace + " has no vectors of " + embedder +
-                        (other.empty() ? std::string()
-                                       : " (its vectors were made by " + other +
-                                             ", a different model or template)") +
-                        "; run `skillmatch index --embedder " + embedder + "` first");
-      }
-      vectors = std::make_unique<VectorStore>(VectorStore::open(vector_file(ws, id), id, false));
-    }
-    if (!reranker.empty() && !no_rerank) {
-      ce = std::make_unique<CrossEncoder>(
-          CrossEncoder::load(resolve_model(reranker), inference(dtype, 32)));
-    }
+    const Pipeline p =
+        load_pipeline(ws, embedder, no_rerank ? "" : reranker, passage_template, dtype);
     options.mode = mode == "dense"  ? RetrievalMode::kDense
                    : mode == "bm25" ? RetrievalMode::kBm25
                                     : RetrievalMode::kHybrid;
     options.fusion = fusion == "weighted" ? Fusion::kWeighted : Fusion::kRrf;
-    if (!enc && options.mode != RetrievalMode::kBm25) {
+    if (!p.encoder && options.mode != RetrievalMode::kBm25) {
       note(
           "no embedding model given: matching by BM25 only. For the neural pipeline run "
           "`skillmatch pull` for isy-thl/multilingual-e5-base-course-skill-tuned and "
@@ -231,7 +125,7 @@ struct MatchCommand {
           "MODEL`, and pass --embedder and --reranker");
       options.mode = RetrievalMode::kBm25;
     }
-    const Matcher matcher(ws, enc.get(), vectors.get(), ce.get());
+    const Matcher matcher(ws, p.encoder.get(), p.vectors.get(), p.reranker.get());
 
     if (jsonl) {
       io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
@@ -337,21 +231,6 @@ struct TaxonomiesCommand {
     }
   }
 };
-
-// A repeatable option taking one value per occurrence (--collection green --collection ict), so
-// that it does not swallow the positional text after it.
-CLI::Option* add_repeatable(CLI::App& sub, const std::string& name, std::vector<std::string>& v,
-                            const std::string& help) {
-  return sub.add_option(name, v, help)
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-}
-
-void add_workspace_option(CLI::App& sub, std::string& ws) {
-  sub.add_option("-w,--workspace", ws, "workspace directory ($SKILLMATCH_WORKSPACE)")
-      ->capture_default_str();
-}
 
 }  // namespace
 
@@ -459,6 +338,11 @@ void add_catalog_commands(CLI::App& app) {
         "--threshold", [cmd](const double& v) { cmd->options.threshold = v; },
         "minimum final score (the reranker's sigmoid, else the retrieval score)");
     sub->add_flag("--gap", cmd->options.cut_at_largest_gap, "cut at the largest score gap");
+    sub->add_option_function<std::string>(
+           "--bm25-weights",
+           [cmd](const std::string& v) { cmd->options.bm25_weights = parse_bm25_weights(v); },
+           "BM25 weights of label, alternative labels, description; 0 leaves a field out")
+        ->default_str("3,2,1");
     sub->add_flag("--no-rerank", cmd->no_rerank, "skip the cross-encoder");
     sub->add_option("--rerank-template", cmd->options.rerank_template,
                     "what the cross-encoder sees of a skill")

@@ -12,5 +12,7 @@ void add_rerank_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 // import, taxonomies, index, match (cmd_catalog.cpp)
 void add_catalog_commands(CLI::App& app);
+// eval (cmd_eval.cpp)
+void add_eval_command(CLI::App& app);
 
 }  // namespace skillmatch::cli

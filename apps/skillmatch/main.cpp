@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   skillmatch::cli::add_rerank_command(app);
   skillmatch::cli::add_info_command(app);
   skillmatch::cli::add_catalog_commands(app);
+  skillmatch::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -34,6 +34,7 @@ struct MatchOptions {
   Fusion fusion = Fusion::kRrf;
   double rrf_k = 60;
   double dense_weight = 0.5;
+  Bm25Weights bm25_weights;     // label, alternative labels, description; 0 leaves a field out
   std::size_t candidates = 30;  // retrieved (per retriever) and reranked
   bool rerank = true;           // when a reranker is given
   std::string rerank_template = "{label}";

@@ -59,6 +59,11 @@ struct SkillFilter {
   std::vector<std::string> skill_types;
 };
 
+// BM25 field weights; a field of weight 0 is not searched at all.
+struct Bm25Weights {
+  double label = 3, alt_labels = 2, description = 1;
+};
+
 struct Bm25Hit {
   std::int64_t skill_id = 0;
   double score = 0;  // higher is better (negated SQLite bm25())
@@ -91,10 +96,11 @@ class Workspace {
   std::optional<Skill> skill(std::int64_t id) const;
   std::optional<Skill> find(const std::string& taxonomy, const std::string& uri) const;
 
-  // BM25 over preferred labels (weight 3), alternative labels (2) and descriptions (1), after
-  // German analysis (see catalog/german_analyzer.h). Best first, at most `k`.
-  std::vector<Bm25Hit> bm25(const std::string& query, std::size_t k,
-                            const SkillFilter& filter = {}) const;
+  // BM25 over preferred labels, alternative labels and descriptions (weights 3, 2, 1 unless
+  // given), after German analysis (see catalog/german_analyzer.h). Best first, at most `k`;
+  // ties in score by skill id. Throws kInvalidArgument for negative or all-zero weights.
+  std::vector<Bm25Hit> bm25(const std::string& query, std::size_t k, const SkillFilter& filter = {},
+                            const Bm25Weights& weights = {}) const;
 
   // Free key/value metadata (e.g. which model embedded the skills).
   void set_meta(const std::string& key, const std::string& value);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <unordered_map>
 #include <unordered_set>
@@ -397,24 +398,38 @@ std::optional<Skill> Workspace::find(const std::string& taxonomy, const std::str
 }
 
 std::vector<Bm25Hit> Workspace::bm25(const std::string& query, std::size_t k,
-                                     const SkillFilter& filter) const {
+                                     const SkillFilter& filter, const Bm25Weights& w) const {
   validate_utf8(query);
+  SM_CHECK(w.label >= 0 && w.alt_labels >= 0 && w.description >= 0 &&
+               w.label + w.alt_labels + w.description > 0,
+           ErrorKind::kInvalidArgument,
+           "BM25 field weights must be >= 0 and not all 0 (label, alt labels, description)");
   std::vector<std::string> terms = catalog::analyze(query);
   std::sort(terms.begin(), terms.end());
   terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
   if (terms.empty() || k == 0) return {};
-  std::string match;
-  for (const auto& t : terms) {
-    if (!match.empty()) match += " OR ";
+  // Only the fields with a weight: "{label description} : ("t1" OR "t2")".
+  std::string match = "{";
+  if (w.label > 0) match += "label ";
+  if (w.alt_labels > 0) match += "alt_labels ";
+  if (w.description > 0) match += "description ";
+  match += "} : (";
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    if (i) match += " OR ";
     match += '"';
-    for (char c : t) match += c == '"' ? std::string("\"\"") : std::string(1, c);
+    for (char c : terms[i]) match += c == '"' ? std::string("\"\"") : std::string(1, c);
     match += '"';
   }
+  match += ")";
   const FilterSql f = filter_sql(filter);
+  char weights[96];
+  std::snprintf(weights, sizeof weights, "%.17g, %.17g, %.17g", w.label, w.alt_labels,
+                w.description);
   sql::Stmt q(impl_->db,
-              "SELECT f.rowid, bm25(skill_fts, 3.0, 2.0, 1.0) AS r FROM skill_fts f "
-              "JOIN skill s ON s.id = f.rowid JOIN taxonomy t ON t.id = s.taxonomy_id "
-              "WHERE skill_fts MATCH ?" +
+              std::string("SELECT f.rowid, bm25(skill_fts, ") + weights +
+                  ") AS r FROM skill_fts f "
+                  "JOIN skill s ON s.id = f.rowid JOIN taxonomy t ON t.id = s.taxonomy_id "
+                  "WHERE skill_fts MATCH ?" +
                   f.where + " ORDER BY r, f.rowid LIMIT ?");
   int i = 1;
   q.bind(i++, match);

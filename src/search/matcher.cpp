@@ -91,7 +91,7 @@ std::vector<Matcher::Candidate> Matcher::retrieve(const std::string& text, const
     }
   }
   if (sparse) {
-    for (const Bm25Hit& h : ws_.bm25(text, o.candidates, o.filter)) {
+    for (const Bm25Hit& h : ws_.bm25(text, o.candidates, o.filter, o.bm25_weights)) {
       auto it = row_of_.find(h.skill_id);
       if (it == row_of_.end() || !allowed[it->second]) continue;
       by_row[it->second].row = it->second;

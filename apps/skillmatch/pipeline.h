@@ -1,0 +1,73 @@
+// What the workspace commands (index, match, eval) share: where the workspace is, opening it
+// (with the shipped taxonomies on first use), a terminal progress bar, and loading the models
+// of a retrieval pipeline by name.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "skillmatch/bi_encoder.h"
+#include "skillmatch/cross_encoder.h"
+#include "skillmatch/vector_store.h"
+#include "skillmatch/workspace.h"
+
+namespace skillmatch::cli {
+
+// $SKILLMATCH_WORKSPACE, else $XDG_DATA_HOME/skillmatch, else ~/.local/share/skillmatch.
+std::string default_workspace();
+
+// Imports ESCO German with its collections and GRETA from the shipped data.
+void import_shipped(Workspace& ws);
+
+// Opens the workspace, creating it from the shipped data on first use and finishing a default
+// import that was interrupted.
+Workspace open_workspace(const std::string& dir);
+
+// -w/--workspace
+void add_workspace_option(CLI::App& sub, std::string& ws);
+
+// A repeatable option taking one value per occurrence (--collection green --collection ict), so
+// that it does not swallow the positional text after it.
+CLI::Option* add_repeatable(CLI::App& sub, const std::string& name, std::vector<std::string>& v,
+                            const std::string& help);
+
+// "L,A,D": BM25 weights of label, alternative labels, description.
+Bm25Weights parse_bm25_weights(const std::string& text);
+
+// "skillmatch: <s>" on stderr.
+void note(const std::string& s);
+
+InferenceOptions inference(const std::string& dtype, std::size_t batch);
+
+// A progress bar with rate and ETA on stderr, drawn only when stderr is a terminal.
+struct ProgressBar {
+  std::string what;
+  void operator()(std::size_t done, std::size_t total);
+
+ private:
+  bool tty_ = is_terminal();
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_{};
+  static bool is_terminal();
+};
+
+// The models of one retrieval pipeline. Empty names load nothing.
+struct Pipeline {
+  std::unique_ptr<BiEncoder> encoder;
+  std::unique_ptr<VectorStore> vectors;  // the encoder's skill vectors in the workspace
+  std::unique_ptr<CrossEncoder> reranker;
+};
+
+// Loads the embedder (and its vectors, made by `skillmatch index` with `passage_template`) and
+// the reranker. Throws kInvalidArgument naming the model when the workspace has no vectors of
+// it, and which model made the vectors it has.
+Pipeline load_pipeline(const Workspace& ws, const std::string& embedder,
+                       const std::string& reranker, const std::string& passage_template,
+                       const std::string& dtype);
+
+}  // namespace skillmatch::cli
