@@ -10,6 +10,7 @@
 #include "fake_hub.h"
 #include "jsonl.h"
 #include "skillmatch/error.h"
+#include "skillmatch/workspace.h"
 #include "test_util.h"
 
 namespace skillmatch {
@@ -317,6 +318,35 @@ TEST(CliMatch, FirstUseCreatesTheDefaultWorkspaceAndMatchesByBm25) {
   EXPECT_EQ(out["results"][0]["rank"], 1);
   EXPECT_TRUE(out["results"][0]["scores"].contains("bm25"));
   EXPECT_EQ(out["results"][0]["taxonomy"], "esco-de");
+
+  // The ESCO hierarchy (v1.2 links, shipped) and GRETA's aspects restrict matching.
+  const Result groups = run({"groups", "--workspace", ws});
+  ASSERT_EQ(groups.rc, 0) << groups.err;
+  EXPECT_NE(groups.out.find("esco-de\tS\t"), std::string::npos) << groups.out;
+  EXPECT_NE(groups.out.find("greta\t1\t10 skills\tBerufspraktisches Wissen und Können"),
+            std::string::npos)
+      << groups.out;
+  {
+    // A workspace made from the data before the hierarchy was shipped is brought up to date.
+    Workspace w = Workspace::open(ws, false);
+    w.set_meta("defaults.state", "done");
+    w.set_hierarchy("esco-de", {}, {});
+  }
+  const Result upgraded = run({"groups", "--workspace", ws});
+  EXPECT_EQ(upgraded.out, groups.out) << upgraded.err;
+  const Result under = run({"groups", "--workspace", ws, "--under", "S4"});
+  EXPECT_NE(under.out.find("\tS4.5\t"), std::string::npos) << under.out;
+  const Result g = run({"match", "--workspace", ws, "--json", "--group", "1", "--top", "20",
+                        "Lernziele festlegen und Methoden auswählen"});
+  ASSERT_EQ(g.rc, 0) << g.err;
+  const auto gj = nlohmann::json::parse(g.out);
+  ASSERT_FALSE(gj["results"].empty());
+  for (const auto& res : gj["results"]) {
+    EXPECT_EQ(res["uri"].get<std::string>().rfind("GRETA-1-", 0), 0u) << res["uri"];
+  }
+  const Result bad_group = run({"match", "--workspace", ws, "--group", "S99", "Buchhaltung"});
+  EXPECT_EQ(bad_group.rc, 2);
+  EXPECT_NE(bad_group.err.find("no skill group 'S99'"), std::string::npos) << bad_group.err;
 
   const Result none = run({"match", "--workspace", ws, "--threshold", "1000", "Buchhaltung"});
   EXPECT_EQ(none.rc, 0) << none.err;

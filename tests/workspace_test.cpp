@@ -151,17 +151,17 @@ TEST_F(WorkspaceTest, FiltersByTaxonomyCollectionAndType) {
       read_esco_collection(shipped() / "esco-de-1.1.0" / "greenSkillsCollection_de.csv");
   EXPECT_EQ(ws.set_collection("esco-de", "green", green), 570u);
   EXPECT_EQ(ws.taxonomies().size(), 2u);
-  EXPECT_EQ(ws.skill_count({{"greta"}, {}, {}}), 23u);
-  EXPECT_EQ(ws.skill_count({{}, {"green"}, {}}), 570u);
-  const std::size_t knowledge = ws.skill_count({{"esco-de"}, {}, {"knowledge"}});
+  EXPECT_EQ(ws.skill_count({{"greta"}, {}, {}, {}}), 23u);
+  EXPECT_EQ(ws.skill_count({{}, {"green"}, {}, {}}), 570u);
+  const std::size_t knowledge = ws.skill_count({{"esco-de"}, {}, {"knowledge"}, {}});
   EXPECT_GT(knowledge, 1000u);
   EXPECT_LT(knowledge, 13891u);
-  for (const auto& h : ws.bm25("Abfall Recycling Umwelt", 20, {{}, {"green"}, {}})) {
+  for (const auto& h : ws.bm25("Abfall Recycling Umwelt", 20, {{}, {"green"}, {}, {}})) {
     const auto s = ws.skill(h.skill_id);
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->collections, (std::vector<std::string>{"green"}));
   }
-  const auto g = ws.bm25("Lerninhalte und Lernziele festlegen", 3, {{"greta"}, {}, {}});
+  const auto g = ws.bm25("Lerninhalte und Lernziele festlegen", 3, {{"greta"}, {}, {}, {}});
   ASSERT_FALSE(g.empty());
   EXPECT_EQ(ws.skill(g[0].skill_id)->record.uri, "GRETA-1-1-1");
 }
@@ -196,6 +196,67 @@ TEST_F(WorkspaceTest, Bm25FieldWeights) {
   EXPECT_TRUE(ws.bm25("Zahlen", 5, {}, {1, 1, 0}).empty());
   EXPECT_THROW(ws.bm25("Zahlen", 5, {}, {0, 0, 0}), Error);
   EXPECT_THROW(ws.bm25("Zahlen", 5, {}, {-1, 1, 1}), Error);
+}
+
+// The hierarchy: ESCO's groups and broader links (v1.2, shipped) and GRETA's aspects and areas.
+TEST_F(WorkspaceTest, HierarchyRestrictsToEverythingBelowAGroup) {
+  Workspace ws = Workspace::open(dir_ / "ws", true);
+  TaxonomyData d = esco();
+  read_esco_hierarchy(shipped() / "esco-de-1.1.0" / "broaderRelationsSkillPillar_v1.2.csv",
+                      shipped() / "esco-de-1.1.0" / "skillGroups_de_v1.2.csv", d);
+  EXPECT_EQ(d.groups.size(), 640u);
+  EXPECT_EQ(d.links.size(), 20822u);
+  ws.import_taxonomy(d.info, d.skills);
+  EXPECT_EQ(ws.set_hierarchy("esco-de", d.groups, d.links), 20822u);
+  const TaxonomyData greta = read_greta(shipped() / "greta" / "greta_facets_de.csv");
+  EXPECT_EQ(greta.groups.size(), 4u + 10u);  // 4 competence aspects, 10 areas
+  ws.import_taxonomy(greta.info, greta.skills);
+  ws.set_hierarchy("greta", greta.groups, greta.links);
+
+  SkillFilter s4;
+  s4.groups = {"S4"};  // management skills, by code
+  const std::size_t management = ws.skill_count(s4);
+  EXPECT_GT(management, 1000u);
+  EXPECT_LT(management, 13891u);
+  SkillFilter by_label;
+  by_label.groups = {"Führung und Motivation"};  // S4.5 by its label
+  const std::size_t s40 = ws.skill_count(by_label);
+  EXPECT_GT(s40, 0u);
+  EXPECT_LT(s40, management);
+  // Transitive: a skill under a skill under S4 counts, and a group's count from groups()
+  // equals the filter's.
+  for (const auto& g : ws.groups({{"esco-de"}, {}, {}, {}})) {
+    if (g.group.code == "S4") {
+      EXPECT_EQ(g.skills, management);
+    }
+    if (g.group.code == "S4.5") {
+      EXPECT_EQ(g.skills, s40);
+    }
+  }
+  // Every skill below S4.5 is also below S4; BM25 honours the filter.
+  const auto ids = ws.skill_ids(s4);
+  EXPECT_EQ(ids.size(), management);
+  const auto hits = ws.bm25("Mitarbeiter führen und motivieren", 30, by_label);
+  EXPECT_FALSE(hits.empty());
+  for (const auto& h : hits) {
+    EXPECT_TRUE(std::binary_search(ids.begin(), ids.end(), h.skill_id));
+  }
+  SkillFilter aspect;
+  aspect.groups = {"1"};  // GRETA "Berufspraktisches Wissen und Können"
+  EXPECT_EQ(ws.skill_count(aspect), 10u);
+  aspect.groups = {"GRETA-1-1"};
+  EXPECT_EQ(ws.skill_count(aspect), 4u);  // area "Didaktik und Methodik"
+  SkillFilter unknown;
+  unknown.groups = {"S99"};
+  test::expect_error([&] { ws.skill_count(unknown); }, ErrorKind::kInvalidArgument,
+                     {"no skill group 'S99'", "skillmatch groups"});
+  // Replacing the hierarchy replaces it.
+  ws.set_hierarchy("esco-de", {{"g", "G", "Gruppe"}}, {{d.skills[0].uri, "g"}});
+  SkillFilter g;
+  g.groups = {"G"};
+  EXPECT_EQ(ws.skill_count(g), 1u);
+  test::expect_error([&] { ws.skill_count(s4); }, ErrorKind::kInvalidArgument, {"S4"});
+  test::expect_error([&] { ws.set_hierarchy("nope", {}, {}); }, ErrorKind::kNotFound, {"nope"});
 }
 
 TEST_F(WorkspaceTest, BadRecordsAreRefusedAndNothingIsWritten) {

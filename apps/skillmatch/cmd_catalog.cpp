@@ -34,6 +34,7 @@ struct ImportCommand {
   std::string language = "de";
   std::string version;
   std::vector<std::string> collections;
+  std::string hierarchy, groups;  // ESCO broaderRelationsSkillPillar and skillGroups CSVs
   ColumnMapping mapping;
 
   void run() const {
@@ -59,9 +60,21 @@ struct ImportCommand {
       d.info.version = version;
       d.info.language = language;
     }
-    const ImportStats s = ws.import_taxonomy(d.info, d.skills);
+    SM_CHECK(hierarchy.empty() == groups.empty(), ErrorKind::kInvalidArgument,
+             "--hierarchy and --groups go together (ESCO's broaderRelationsSkillPillar and "
+             "skillGroups CSV files)");
+    if (!hierarchy.empty()) {
+      d.groups.clear();
+      d.links.clear();
+      read_esco_hierarchy(hierarchy, groups, d);
+    }
+    const ImportStats s = import_with_hierarchy(ws, d);
     std::cout << d.info.name << ": " << s.added << " added, " << s.updated << " updated, "
               << s.unchanged << " unchanged, " << s.removed << " removed\n";
+    if (!d.groups.empty() || !d.links.empty()) {
+      std::cout << "hierarchy: " << d.groups.size() << " groups, " << d.links.size()
+                << " broader links\n";
+    }
     for (const auto& [cname, uris] : zip_collections) {
       const std::size_t n = ws.set_collection(d.info.name, cname, uris);
       std::cout << "collection " << cname << ": " << n << " of " << uris.size() << " skills\n";
@@ -218,6 +231,40 @@ struct MatchCommand {
   }
 };
 
+// ------------------------------------------------------------------------------ groups
+struct GroupsCommand {
+  std::string workspace = default_workspace();
+  std::vector<std::string> taxonomies;
+  std::string under;
+
+  void run() const {
+    Workspace ws = open_workspace(workspace);
+    SkillFilter f;
+    f.taxonomies = taxonomies;
+    const auto all = ws.groups(f);
+    if (all.empty()) {
+      std::cout << "no skill groups (import a taxonomy with its hierarchy)\n";
+      return;
+    }
+    for (const auto& g : all) {
+      if (!under.empty()) {
+        bool below = false;
+        for (const auto& b : g.broader) {
+          for (const auto& p : all) {
+            below |= p.group.uri == b &&
+                     (p.group.code == under || p.group.uri == under || p.group.label == under);
+          }
+        }
+        if (!below) continue;
+      } else if (!g.broader.empty()) {
+        continue;  // top level only, unless --under
+      }
+      std::cout << g.taxonomy << "\t" << (g.group.code.empty() ? "-" : g.group.code) << "\t"
+                << g.skills << " skills\t" << g.group.label << "\t" << g.group.uri << "\n";
+    }
+  }
+};
+
 // ------------------------------------------------------------------------------ taxonomies
 struct TaxonomiesCommand {
   std::string workspace = default_workspace();
@@ -276,6 +323,9 @@ void add_catalog_commands(CLI::App& app) {
     sub->add_option("--language", cmd->language, "ESCO column language")->capture_default_str();
     sub->add_option("--version", cmd->version, "version to record");
     add_repeatable(*sub, "--collection", cmd->collections, "ESCO collection CSV file to attach");
+    sub->add_option("--hierarchy", cmd->hierarchy,
+                    "ESCO broaderRelationsSkillPillar CSV (with --groups): the skill hierarchy");
+    sub->add_option("--groups", cmd->groups, "ESCO skillGroups_<lang>.csv (with --hierarchy)");
     sub->add_option("--uri-column", cmd->mapping.uri)->capture_default_str();
     sub->add_option("--label-column", cmd->mapping.label)->capture_default_str();
     sub->add_option("--description-column", cmd->mapping.description)->capture_default_str();
@@ -292,6 +342,15 @@ void add_catalog_commands(CLI::App& app) {
     auto cmd = std::make_shared<TaxonomiesCommand>();
     CLI::App* sub = app.add_subcommand("taxonomies", "List the taxonomies of the workspace");
     add_workspace_option(*sub, cmd->workspace);
+    sub->callback([cmd] { cmd->run(); });
+  }
+  {
+    auto cmd = std::make_shared<GroupsCommand>();
+    CLI::App* sub = app.add_subcommand(
+        "groups", "List the skill groups of the hierarchy (top level, or those under a group)");
+    add_workspace_option(*sub, cmd->workspace);
+    add_repeatable(*sub, "--taxonomy", cmd->taxonomies, "only this taxonomy");
+    sub->add_option("--under", cmd->under, "the groups directly below this code, URI or label");
     sub->callback([cmd] { cmd->run(); });
   }
   {
@@ -347,13 +406,7 @@ void add_catalog_commands(CLI::App& app) {
     sub->add_option("--rerank-template", cmd->options.rerank_template,
                     "what the cross-encoder sees of a skill")
         ->capture_default_str();
-    add_repeatable(*sub, "--taxonomy", cmd->options.filter.taxonomies,
-                   "only this taxonomy (repeatable)");
-    add_repeatable(*sub, "--collection", cmd->options.filter.collections,
-                   "only ESCO collections (green, digcomp, ict, language, research, "
-                   "transversal)");
-    add_repeatable(*sub, "--skill-type", cmd->options.filter.skill_types,
-                   "only these skill types (skill/competence, knowledge)");
+    add_filter_options(*sub, cmd->options.filter);
     sub->add_option("--dtype", cmd->dtype)->capture_default_str();
     sub->add_flag("--json", cmd->json, "JSON instead of a table");
     sub->callback([cmd] { cmd->run(); });

@@ -291,9 +291,7 @@ void add_eval_command(CLI::App& app) {
   sub->add_option("--bm25-weights", cmd->defaults.bm25_weights,
                   "BM25 weights of label, alternative labels, description; 0 leaves a field out")
       ->capture_default_str();
-  add_repeatable(*sub, "--taxonomy", cmd->filter.taxonomies, "corpus: only this taxonomy");
-  add_repeatable(*sub, "--collection", cmd->filter.collections, "corpus: only ESCO collections");
-  add_repeatable(*sub, "--skill-type", cmd->filter.skill_types, "corpus: only these skill types");
+  add_filter_options(*sub, cmd->filter);  // the corpus
   auto ks = [&](const char* name, std::vector<std::size_t>& v) {
     sub->add_option(name, v)->delimiter(',')->capture_default_str();
   };

@@ -25,6 +25,10 @@ fs::path shipped_data() {
   return SKILLMATCH_DATA_DIR;
 }
 
+// What the workspace's "defaults.state" says once the shipped data is imported. Bump it when
+// data/ changes ("done": ESCO skills + collections and GRETA; "done-2": + the hierarchy).
+constexpr const char* kShippedDataRevision = "done-2";
+
 }  // namespace
 
 std::string default_workspace() {
@@ -48,6 +52,17 @@ CLI::Option* add_repeatable(CLI::App& sub, const std::string& name, std::vector<
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
+void add_filter_options(CLI::App& sub, SkillFilter& filter) {
+  add_repeatable(sub, "--taxonomy", filter.taxonomies, "only this taxonomy (repeatable)");
+  add_repeatable(sub, "--collection", filter.collections,
+                 "only ESCO collections (green, digcomp, ict, language, research, transversal)");
+  add_repeatable(sub, "--skill-type", filter.skill_types,
+                 "only these skill types (skill/competence, knowledge)");
+  add_repeatable(sub, "--group", filter.groups,
+                 "only skills below this group (code such as S1.2, URI or label; see "
+                 "`skillmatch groups`)");
+}
+
 Bm25Weights parse_bm25_weights(const std::string& text) {
   double v[3];
   char end = 0;
@@ -65,29 +80,41 @@ void note(const std::string& s) {
 // The import is marked in the metadata before it starts and after it ends, so that one killed
 // half-way is redone by open_workspace (it is idempotent) instead of leaving a workspace
 // without GRETA.
+ImportStats import_with_hierarchy(Workspace& ws, const TaxonomyData& d) {
+  const ImportStats s = ws.import_taxonomy(d.info, d.skills);
+  if (!d.groups.empty() || !d.links.empty()) ws.set_hierarchy(d.info.name, d.groups, d.links);
+  return s;
+}
+
 void import_shipped(Workspace& ws) {
   ws.set_meta("defaults.state", "importing");
   const fs::path esco = shipped_data() / "esco-de-1.1.0";
-  const TaxonomyData d =
+  TaxonomyData d =
       read_esco_skills(esco / "skills_de_v1.1.0_enriched.csv", "esco-de", "1.1.0", "de");
-  const ImportStats s = ws.import_taxonomy(d.info, d.skills);
+  read_esco_hierarchy(esco / "broaderRelationsSkillPillar_v1.2.csv",
+                      esco / "skillGroups_de_v1.2.csv", d);
+  const ImportStats s = import_with_hierarchy(ws, d);
   for (const auto& e : fs::directory_iterator(esco)) {
     const std::string f = e.path().filename().string();
     if (f.find("SkillsCollection") == std::string::npos) continue;
     ws.set_collection("esco-de", esco_collection_name(e.path()), read_esco_collection(e.path()));
   }
   const TaxonomyData g = read_greta(shipped_data() / "greta" / "greta_facets_de.csv");
-  const ImportStats gs = ws.import_taxonomy(g.info, g.skills);
+  const ImportStats gs = import_with_hierarchy(ws, g);
   note("workspace " + ws.directory().string() + ": imported ESCO v1.1.0 German (" +
        std::to_string(s.added + s.updated + s.unchanged) + " skills) and GRETA 2.0.1 (" +
        std::to_string(gs.added + gs.updated + gs.unchanged) + " facets)");
-  ws.set_meta("defaults.state", "done");
+  ws.set_meta("defaults.state", kShippedDataRevision);
 }
 
 Workspace open_workspace(const std::string& dir) {
   Workspace ws = Workspace::open(dir, true);
   const auto state = ws.meta("defaults.state");
-  if ((!state && ws.taxonomies().empty()) || state == "importing") import_shipped(ws);
+  // A workspace made from an older revision of the shipped data is brought up to date (the
+  // import is idempotent and touches only what changed).
+  if ((!state && ws.taxonomies().empty()) || (state && *state != kShippedDataRevision)) {
+    import_shipped(ws);
+  }
   return ws;
 }
 

@@ -13,6 +13,7 @@
 
 #include "skillmatch/bi_encoder.h"
 #include "skillmatch/cross_encoder.h"
+#include "skillmatch/taxonomy_import.h"
 #include "skillmatch/vector_store.h"
 #include "skillmatch/workspace.h"
 
@@ -21,11 +22,14 @@ namespace skillmatch::cli {
 // $SKILLMATCH_WORKSPACE, else $XDG_DATA_HOME/skillmatch, else ~/.local/share/skillmatch.
 std::string default_workspace();
 
-// Imports ESCO German with its collections and GRETA from the shipped data.
+// Imports a taxonomy and, when it has one, its hierarchy.
+ImportStats import_with_hierarchy(Workspace& ws, const TaxonomyData& d);
+
+// Imports ESCO German with its collections and hierarchy, and GRETA, from the shipped data.
 void import_shipped(Workspace& ws);
 
-// Opens the workspace, creating it from the shipped data on first use and finishing a default
-// import that was interrupted.
+// Opens the workspace, creating it from the shipped data on first use, finishing a default
+// import that was interrupted, and updating one made from an older revision of the data.
 Workspace open_workspace(const std::string& dir);
 
 // -w/--workspace
@@ -35,6 +39,9 @@ void add_workspace_option(CLI::App& sub, std::string& ws);
 // that it does not swallow the positional text after it.
 CLI::Option* add_repeatable(CLI::App& sub, const std::string& name, std::vector<std::string>& v,
                             const std::string& help);
+
+// --taxonomy, --collection, --skill-type, --group: the skill filter of match and eval.
+void add_filter_options(CLI::App& sub, SkillFilter& filter);
 
 // "L,A,D": BM25 weights of label, alternative labels, description.
 Bm25Weights parse_bm25_weights(const std::string& text);

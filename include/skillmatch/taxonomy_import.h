@@ -15,7 +15,15 @@ namespace skillmatch {
 struct TaxonomyData {
   TaxonomyInfo info;
   std::vector<SkillRecord> skills;
+  // The hierarchy, where the source has one (Workspace::set_hierarchy).
+  std::vector<SkillGroup> groups;
+  std::vector<BroaderLink> links;
 };
+
+// ESCO's hierarchy: broaderRelationsSkillPillar*.csv (conceptUri, broaderUri: skill -> group,
+// skill -> skill, group -> group) and skillGroups_<lang>.csv (conceptUri, preferredLabel, code).
+void read_esco_hierarchy(const std::filesystem::path& broader_csv,
+                         const std::filesystem::path& groups_csv, TaxonomyData& into);
 
 inline constexpr const char* kEscoAttribution =
     "This service uses the ESCO classification of the European Commission.";
@@ -31,9 +39,10 @@ TaxonomyData read_esco_skills(const std::filesystem::path& csv, const std::strin
                               const std::string& version, const std::string& language);
 
 // The official ESCO export as downloaded (one .zip of CSV files, e.g. "ESCO dataset - v1.1.0 -
-// classification - en - csv.zip"): skills_<language>.csv, and every
-// <name>SkillsCollection_<language>.csv as a collection. An empty `version` is taken from the
-// file name ("v1.1.0" -> "1.1.0").
+// classification - en - csv.zip"): skills_<language>.csv, every
+// <name>SkillsCollection_<language>.csv as a collection, and the hierarchy when the export has
+// broaderRelationsSkillPillar (v1.1.0's English export does not). An empty `version` is taken from
+// the file name ("v1.1.0" -> "1.1.0").
 struct EscoExport {
   TaxonomyData taxonomy;
   std::vector<std::pair<std::string, std::vector<std::string>>> collections;  // name, URIs
@@ -51,7 +60,8 @@ std::string esco_collection_name(const std::filesystem::path& csv);
 
 // GRETA 2.0.1's flat facet list (greta_facets_de.csv: greta_code, facet_name, area_name,
 // aspect_name, requirements): one skill per facet, the code as URI, the requirements as
-// description.
+// description; its competence aspects (GRETA-1, code "1") and areas (GRETA-1-2, code "1-2") as
+// the hierarchy.
 TaxonomyData read_greta(const std::filesystem::path& csv);
 
 // A custom taxonomy as CSV (with a header) or JSON Lines (one object per line). Columns or keys

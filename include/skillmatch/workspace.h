@@ -7,7 +7,8 @@
 // Thread-safety: a Workspace is one SQLite connection; use it from one thread at a time (open
 // one Workspace per thread for parallel readers).
 // Errors: kNotFound (no workspace where one must exist), kCorrupt (not a skillmatch database),
-// kUnsupported (newer format), kInvalidArgument (bad records, duplicate URIs), kIo.
+// kUnsupported (newer format), kInvalidArgument (bad records, duplicate URIs, a filter naming a
+// skill group the workspace does not have), kIo.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +58,26 @@ struct SkillFilter {
   std::vector<std::string> taxonomies;
   std::vector<std::string> collections;  // a skill must be in at least one of them
   std::vector<std::string> skill_types;
+  // Skill groups (URI, code such as "S1.2", or exact label): a skill must lie below at least
+  // one of them in its taxonomy's hierarchy (through any chain of broader links).
+  std::vector<std::string> groups;
+};
+
+// A node of a taxonomy's hierarchy that is not a skill (ESCO skill groups, GRETA areas).
+struct SkillGroup {
+  std::string uri, code, label;
+};
+
+// "`uri` (a skill or a group) is narrower than `broader`".
+struct BroaderLink {
+  std::string uri, broader;
+};
+
+struct GroupSummary {
+  std::string taxonomy;
+  SkillGroup group;
+  std::vector<std::string> broader;  // parent group URIs
+  std::size_t skills = 0;            // skills below it, through any chain
 };
 
 // BM25 field weights; a field of weight 0 is not searched at all.
@@ -88,6 +109,14 @@ class Workspace {
   // counted and skipped). Returns the number of members stored.
   std::size_t set_collection(const std::string& taxonomy, const std::string& collection,
                              const std::vector<std::string>& uris);
+
+  // Replaces the hierarchy of a taxonomy: its groups and the broader links of its skills and
+  // groups. Returns the number of links stored. Throws kNotFound for an unknown taxonomy,
+  // kInvalidArgument for a group without URI.
+  std::size_t set_hierarchy(const std::string& taxonomy, const std::vector<SkillGroup>& groups,
+                            const std::vector<BroaderLink>& links);
+  // The groups of the taxonomies that pass `filter.taxonomies`, ordered by taxonomy and code.
+  std::vector<GroupSummary> groups(const SkillFilter& filter = {}) const;
 
   std::vector<TaxonomyInfo> taxonomies() const;
   std::size_t skill_count(const SkillFilter& filter = {}) const;

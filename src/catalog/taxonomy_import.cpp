@@ -131,11 +131,13 @@ EscoExport read_esco_export(const fs::path& zip_path, const std::string& name,
   const ZipReader zip(zip_path);
   const std::string skills_name = "skills_" + language + ".csv";
   const std::string collection_suffix = "SkillsCollection_" + language + ".csv";
-  std::string skills_entry;
+  std::string skills_entry, broader_entry, groups_entry;
   std::vector<std::string> collection_entries;
   for (const auto& entry : zip.names()) {
     const std::string base = fs::path(entry).filename().string();
     if (base == skills_name) skills_entry = entry;
+    if (base == "skillGroups_" + language + ".csv") groups_entry = entry;
+    if (base.rfind("broaderRelationsSkillPillar", 0) == 0) broader_entry = entry;
     if (base.size() > collection_suffix.size() &&
         base.compare(base.size() - collection_suffix.size(), collection_suffix.size(),
                      collection_suffix) == 0) {
@@ -157,11 +159,41 @@ EscoExport read_esco_export(const fs::path& zip_path, const std::string& name,
     out.taxonomy = read_esco_skills(csv.path(), name, v, language);
   }
   out.taxonomy.info.source = zip_path.string() + ":" + skills_entry;
+  if (!broader_entry.empty() && !groups_entry.empty()) {
+    const ExtractedEntry broader(zip, broader_entry);
+    const ExtractedEntry groups(zip, groups_entry);
+    read_esco_hierarchy(broader.path(), groups.path(), out.taxonomy);
+  }
   for (const auto& entry : collection_entries) {
     const ExtractedEntry csv(zip, entry);
     out.collections.push_back({esco_collection_name(entry), read_esco_collection(csv.path())});
   }
   return out;
+}
+
+void read_esco_hierarchy(const fs::path& broader_csv, const fs::path& groups_csv,
+                         TaxonomyData& into) {
+  {
+    CsvReader csv(groups_csv);
+    const std::size_t uri = csv.require_column("conceptUri");
+    const std::size_t label = csv.require_column("preferredLabel");
+    const auto code = csv.column("code");
+    std::vector<std::string> row;
+    while (csv.next(row)) {
+      SM_CHECK(!trim(row[uri]).empty(), ErrorKind::kInvalidArgument,
+               csv.where() + ": empty conceptUri");
+      into.groups.push_back({trim(row[uri]), code ? trim(row[*code]) : "", trim(row[label])});
+    }
+  }
+  CsvReader csv(broader_csv);
+  const std::size_t uri = csv.require_column("conceptUri");
+  const std::size_t broader = csv.require_column("broaderUri");
+  std::vector<std::string> row;
+  while (csv.next(row)) {
+    SM_CHECK(!trim(row[uri]).empty() && !trim(row[broader]).empty(), ErrorKind::kInvalidArgument,
+             csv.where() + ": empty conceptUri or broaderUri");
+    into.links.push_back({trim(row[uri]), trim(row[broader])});
+  }
 }
 
 std::vector<std::string> read_esco_collection(const fs::path& path) {
@@ -197,7 +229,7 @@ TaxonomyData read_greta(const fs::path& path) {
               path.string(),
               "GRETA: Deutsches Institut für Erwachsenenbildung (DIE)",
               "GRETA-Kompetenzmodell 2.0.1, Deutsches Institut für Erwachsenenbildung"};
-  std::unordered_set<std::string> seen;
+  std::unordered_set<std::string> seen, group_seen;
   std::vector<std::string> row;
   while (csv.next(row)) {
     SkillRecord r;
@@ -209,7 +241,22 @@ TaxonomyData read_greta(const fs::path& path) {
     for (const auto& part : split_labels(row[req], "|")) d += (d.empty() ? "" : "; ") + part;
     r.description = d;
     r.skill_type = "GRETA facet";
-    r.broader = {trim(row[area]), trim(row[aspect])};
+    // GRETA-<aspect>-<area>-<facet>: the area and aspect are the groups above the facet.
+    const std::size_t last = r.uri.rfind('-');
+    const std::size_t middle = last == std::string::npos ? last : r.uri.rfind('-', last - 1);
+    SM_CHECK(r.uri.rfind("GRETA-", 0) == 0 && middle != std::string::npos && middle > 5,
+             ErrorKind::kInvalidArgument,
+             csv.where() + ": greta_code '" + r.uri + "' is not GRETA-<aspect>-<area>-<facet>");
+    const std::string area_uri = r.uri.substr(0, last), aspect_uri = r.uri.substr(0, middle);
+    if (group_seen.insert(area_uri).second) {
+      out.groups.push_back({area_uri, area_uri.substr(6), trim(row[area])});
+      out.links.push_back({area_uri, aspect_uri});
+    }
+    if (group_seen.insert(aspect_uri).second) {
+      out.groups.push_back({aspect_uri, aspect_uri.substr(6), trim(row[aspect])});
+    }
+    r.broader = {area_uri};
+    out.links.push_back({r.uri, area_uri});
     out.skills.push_back(std::move(r));
   }
   return out;

@@ -35,6 +35,14 @@ CREATE TABLE IF NOT EXISTS collection_member(
   collection TEXT NOT NULL, skill_id INTEGER NOT NULL REFERENCES skill(id) ON DELETE CASCADE,
   PRIMARY KEY(collection, skill_id));
 CREATE INDEX IF NOT EXISTS collection_member_skill ON collection_member(skill_id);
+CREATE TABLE IF NOT EXISTS skill_group(
+  taxonomy_id INTEGER NOT NULL REFERENCES taxonomy(id) ON DELETE CASCADE,
+  uri TEXT NOT NULL, code TEXT NOT NULL, label TEXT NOT NULL,
+  PRIMARY KEY(taxonomy_id, uri));
+CREATE TABLE IF NOT EXISTS broader_link(
+  taxonomy_id INTEGER NOT NULL REFERENCES taxonomy(id) ON DELETE CASCADE,
+  uri TEXT NOT NULL, broader TEXT NOT NULL,
+  PRIMARY KEY(taxonomy_id, broader, uri)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS skill_fts USING fts5(
   label, alt_labels, description, tokenize = 'unicode61 remove_diacritics 0');
 )sql";
@@ -109,6 +117,19 @@ FilterSql filter_sql(const SkillFilter& f) {
     out.where += inner.where + ")";
     out.values.insert(out.values.end(), inner.values.begin(), inner.values.end());
   }
+  if (!f.groups.empty()) {
+    // Everything below the named groups, through any chain of broader links.
+    std::string seed;
+    for (std::size_t i = 0; i < f.groups.size(); ++i) seed += i ? ",?" : "?";
+    out.where +=
+        " AND (s.taxonomy_id, s.uri) IN (WITH RECURSIVE below(tax, uri) AS ("
+        "SELECT g.taxonomy_id, g.uri FROM skill_group g WHERE g.uri IN (" +
+        seed + ") OR g.code IN (" + seed + ") OR g.label IN (" + seed +
+        ") UNION SELECT l.taxonomy_id, l.uri FROM broader_link l "
+        "JOIN below b ON l.taxonomy_id = b.tax AND l.broader = b.uri) SELECT tax, uri FROM below)";
+    for (int k = 0; k < 3; ++k)
+      out.values.insert(out.values.end(), f.groups.begin(), f.groups.end());
+  }
   return out;
 }
 
@@ -123,6 +144,19 @@ struct Workspace::Impl {
   sql::Db db;
 
   Impl(fs::path d, bool create) : dir(std::move(d)), db(dir / "skillmatch.db", create) {}
+
+  // The filter's SQL, after checking that every group it names exists.
+  FilterSql filter(const SkillFilter& f) const {
+    sql::Stmt q(db, "SELECT 1 FROM skill_group WHERE uri = ?1 OR code = ?1 OR label = ?1 LIMIT 1");
+    for (const std::string& g : f.groups) {
+      q.reset();
+      q.bind(1, g);
+      SM_CHECK(q.step(), ErrorKind::kInvalidArgument,
+               "the workspace " + dir.string() + " has no skill group '" + g +
+                   "' (give a group's code, URI or label; `skillmatch groups` lists them)");
+    }
+    return filter_sql(f);
+  }
 
   // The skill of the current row; its collections are read too unless `with_collections` is
   // false (skills() reads them for all rows in one query).
@@ -327,6 +361,109 @@ std::size_t Workspace::set_collection(const std::string& taxonomy, const std::st
   return stored;
 }
 
+std::size_t Workspace::set_hierarchy(const std::string& taxonomy,
+                                     const std::vector<SkillGroup>& groups,
+                                     const std::vector<BroaderLink>& links) {
+  sql::Db& db = impl_->db;
+  sql::Transaction tx(db);
+  sql::Stmt tid(db, "SELECT id FROM taxonomy WHERE name = ?");
+  tid.bind(1, taxonomy);
+  SM_CHECK(tid.step(), ErrorKind::kNotFound,
+           "the workspace has no taxonomy '" + taxonomy + "' to attach a hierarchy to");
+  const std::int64_t id = tid.int64(0);
+  sql::Stmt clear_groups(db, "DELETE FROM skill_group WHERE taxonomy_id = ?");
+  clear_groups.bind(1, id).run();
+  sql::Stmt clear_links(db, "DELETE FROM broader_link WHERE taxonomy_id = ?");
+  clear_links.bind(1, id).run();
+  sql::Stmt add_group(
+      db, "INSERT OR REPLACE INTO skill_group(taxonomy_id, uri, code, label) VALUES (?,?,?,?)");
+  for (const SkillGroup& g : groups) {
+    SM_CHECK(!g.uri.empty(), ErrorKind::kInvalidArgument,
+             "a skill group of " + taxonomy + " has no URI (label '" + g.label + "')");
+    add_group.reset();
+    add_group.bind(1, id).bind(2, g.uri).bind(3, g.code).bind(4, g.label).run();
+  }
+  sql::Stmt add_link(
+      db, "INSERT OR IGNORE INTO broader_link(taxonomy_id, uri, broader) VALUES (?,?,?)");
+  std::size_t stored = 0;
+  for (const BroaderLink& l : links) {
+    if (l.uri.empty() || l.broader.empty() || l.uri == l.broader) continue;
+    add_link.reset();
+    add_link.bind(1, id).bind(2, l.uri).bind(3, l.broader).run();
+    stored += static_cast<std::size_t>(sqlite3_changes(db.handle()));
+  }
+  tx.commit();
+  return stored;
+}
+
+std::vector<GroupSummary> Workspace::groups(const SkillFilter& filter) const {
+  SkillFilter only_taxonomies;
+  only_taxonomies.taxonomies = filter.taxonomies;
+  std::string where;
+  for (std::size_t i = 0; i < filter.taxonomies.size(); ++i)
+    where += i ? ",?" : " AND t.name IN (?";
+  if (!where.empty()) where += ")";
+  auto bind_names = [&](sql::Stmt& q) {
+    for (std::size_t i = 0; i < filter.taxonomies.size(); ++i) {
+      q.bind(static_cast<int>(i + 1), filter.taxonomies[i]);
+    }
+  };
+  // Every group, and every broader link, of the chosen taxonomies.
+  std::vector<GroupSummary> out;
+  std::unordered_map<std::string, std::size_t> index;  // "tax\nuri" -> position in out
+  {
+    sql::Stmt q(impl_->db,
+                "SELECT t.name, g.uri, g.code, g.label FROM skill_group g "
+                "JOIN taxonomy t ON t.id = g.taxonomy_id WHERE 1" +
+                    where + " ORDER BY t.name, g.code, g.label");
+    bind_names(q);
+    while (q.step()) {
+      GroupSummary s;
+      s.taxonomy = q.text(0);
+      s.group = {q.text(1), q.text(2), q.text(3)};
+      index[s.taxonomy + "\n" + s.group.uri] = out.size();
+      out.push_back(std::move(s));
+    }
+  }
+  std::unordered_map<std::string, std::vector<std::string>> parents;  // "tax\nuri" -> broader
+  {
+    sql::Stmt q(impl_->db,
+                "SELECT t.name, l.uri, l.broader FROM broader_link l "
+                "JOIN taxonomy t ON t.id = l.taxonomy_id WHERE 1" +
+                    where);
+    bind_names(q);
+    while (q.step()) parents[q.text(0) + "\n" + q.text(1)].push_back(q.text(2));
+  }
+  for (auto& g : out) {
+    auto it = parents.find(g.taxonomy + "\n" + g.group.uri);
+    if (it != parents.end()) g.broader = it->second;
+  }
+  // Count each skill once for every group above it.
+  sql::Stmt q(impl_->db,
+              "SELECT t.name, s.uri FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id "
+              "WHERE 1" +
+                  where);
+  bind_names(q);
+  while (q.step()) {
+    const std::string tax = q.text(0);
+    std::unordered_set<std::string> seen;
+    std::vector<std::string> todo{q.text(1)};
+    while (!todo.empty()) {
+      const std::string uri = todo.back();
+      todo.pop_back();
+      auto it = parents.find(tax + "\n" + uri);
+      if (it == parents.end()) continue;
+      for (const std::string& p : it->second) {
+        if (!seen.insert(p).second) continue;
+        todo.push_back(p);
+        auto g = index.find(tax + "\n" + p);
+        if (g != index.end()) ++out[g->second].skills;
+      }
+    }
+  }
+  return out;
+}
+
 std::vector<TaxonomyInfo> Workspace::taxonomies() const {
   sql::Stmt q(impl_->db,
               "SELECT name, title, version, language, source, licence, attribution "
@@ -339,7 +476,7 @@ std::vector<TaxonomyInfo> Workspace::taxonomies() const {
 }
 
 std::size_t Workspace::skill_count(const SkillFilter& filter) const {
-  const FilterSql f = filter_sql(filter);
+  const FilterSql f = impl_->filter(filter);
   sql::Stmt q(
       impl_->db,
       "SELECT count(*) FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id WHERE 1" + f.where);
@@ -349,7 +486,7 @@ std::size_t Workspace::skill_count(const SkillFilter& filter) const {
 }
 
 std::vector<Skill> Workspace::skills(const SkillFilter& filter) const {
-  const FilterSql f = filter_sql(filter);
+  const FilterSql f = impl_->filter(filter);
   sql::Stmt q(impl_->db, std::string("SELECT ") + kSkillColumns +
                              " FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id WHERE 1" +
                              f.where + " ORDER BY s.id");
@@ -369,7 +506,7 @@ std::vector<Skill> Workspace::skills(const SkillFilter& filter) const {
 }
 
 std::vector<std::int64_t> Workspace::skill_ids(const SkillFilter& filter) const {
-  const FilterSql f = filter_sql(filter);
+  const FilterSql f = impl_->filter(filter);
   sql::Stmt q(impl_->db,
               "SELECT s.id FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id WHERE 1" + f.where +
                   " ORDER BY s.id");
@@ -421,7 +558,7 @@ std::vector<Bm25Hit> Workspace::bm25(const std::string& query, std::size_t k,
     match += '"';
   }
   match += ")";
-  const FilterSql f = filter_sql(filter);
+  const FilterSql f = impl_->filter(filter);
   char weights[96];
   std::snprintf(weights, sizeof weights, "%.17g, %.17g, %.17g", w.label, w.alt_labels,
                 w.description);
