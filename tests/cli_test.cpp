@@ -2,7 +2,9 @@
 // exit codes, atomic output files. Also the JSON Lines reader on its own.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <sstream>
@@ -21,6 +23,7 @@ using test::fixtures;
 struct Result {
   int rc = -1;
   std::string out, err;
+  long max_rss_kb = 0;  // peak resident memory of the process
 };
 
 std::string quote(const std::string& s) {
@@ -29,7 +32,8 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs the skillmatch binary with `args`, feeding `input` on stdin.
+// Runs the skillmatch binary with `args`, feeding `input` on stdin; waits for it with wait4 to
+// learn its peak memory.
 Result run(const std::vector<std::string>& args, const std::string& input = "",
            const std::vector<std::pair<std::string, std::string>>& env = {}) {
   test::TempDir dir;
@@ -37,12 +41,20 @@ Result run(const std::vector<std::string>& args, const std::string& input = "",
   test::spit(in, input);
   std::string cmd;
   for (const auto& [k, v] : env) cmd += k + "=" + quote(v) + " ";
-  cmd += quote(SKILLMATCH_CLI);
+  cmd += "exec " + quote(SKILLMATCH_CLI);
   for (const auto& a : args) cmd += " " + quote(a);
   cmd += " < " + quote(in.string()) + " > " + quote(out.string()) + " 2> " + quote(err.string());
-  const int status = std::system(cmd.c_str());
   Result r;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  if (pid < 0 || ::wait4(pid, &status, 0, &usage) != pid) return r;
   r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.max_rss_kb = usage.ru_maxrss;
   r.out = test::slurp(out);
   r.err = test::slurp(err);
   return r;
@@ -423,6 +435,27 @@ TEST(CliMatch, BatchJsonLinesStreamsTenThousandTexts) {
     EXPECT_EQ(out[i]["id"], i);
     EXPECT_EQ(out[i]["results"][0]["uri"], expected[i % 3]);
   }
+  // Bounded memory: 10,000 texts of 1 KiB (10 MiB of input) need no more memory than 1,000.
+  std::string padding;
+  while (padding.size() < 1024) padding += " Lernen im Kurs";
+  std::string big_in, small_in;
+  for (int i = 0; i < 10000; ++i) {
+    const std::string line =
+        nlohmann::json{{"id", i}, {"text", texts[i % 3] + padding}}.dump() + "\n";
+    big_in += line;
+    if (i < 1000) small_in += line;
+  }
+  const std::vector<std::string> args = {
+      "match", "--workspace", ws,  "--jsonl",  "--mode",
+      "bm25",  "--top",       "1", "--output", (dir / "big.jsonl").string()};
+  const Result small = run(args, small_in);
+  const Result big = run(args, big_in);
+  ASSERT_EQ(small.rc, 0) << small.err;
+  ASSERT_EQ(big.rc, 0) << big.err;
+  EXPECT_EQ(lines(test::slurp(dir / "big.jsonl")).size(), 10000u);
+  EXPECT_LT(big.max_rss_kb, small.max_rss_kb + 4 * 1024)
+      << "1,000 texts: " << small.max_rss_kb << " KiB, 10,000: " << big.max_rss_kb << " KiB";
+
   const Result bad = run({"match", "--workspace", ws, "--jsonl", "--mode", "bm25"},
                          "{\"text\": \"a\"}\n{\"id\": 2}\n");
   EXPECT_EQ(bad.rc, 2);
