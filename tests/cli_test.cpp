@@ -405,6 +405,29 @@ TEST(CliMatch, ImportIndexAndNeuralMatch) {
     EXPECT_NEAR(res["score"].get<double>(), res["scores"]["rerank_sigmoid"].get<double>(), 1e-6);
   }
 
+  // The approximate index: built by `index --ann`, used by `match --ann`.
+  r = run({"match", "--workspace", ws, "-e", emb, "--ann", "--mode", "dense", "x"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("index --ann"), std::string::npos) << r.err;
+  r = run({"index", "--workspace", ws, "-e", emb, "--ann"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("approximate index: HNSW M=32"), std::string::npos) << r.out;
+  r = run({"index", "--workspace", ws, "-e", emb, "--ann"});
+  EXPECT_NE(r.out.find("approximate index up to date"), std::string::npos) << r.out;
+  const Result exact = run({"match", "--workspace", ws, "-e", emb, "--mode", "dense", "--json",
+                            "--dtype", "float32", "Excel-Kurs"});
+  const Result approx = run({"match", "--workspace", ws, "-e", emb, "--mode", "dense", "--json",
+                             "--dtype", "float32", "--ann", "Excel-Kurs"});
+  ASSERT_EQ(approx.rc, 0) << approx.err;
+  // Four skills: the graph search finds the exact order (FAISS sums the products its own way).
+  const auto ej = nlohmann::json::parse(exact.out)["results"];
+  const auto aj = nlohmann::json::parse(approx.out)["results"];
+  ASSERT_EQ(aj.size(), ej.size());
+  for (std::size_t i = 0; i < ej.size(); ++i) {
+    EXPECT_EQ(aj[i]["uri"], ej[i]["uri"]);
+    EXPECT_NEAR(aj[i]["score"].get<double>(), ej[i]["score"].get<double>(), 1e-5);
+  }
+
   // The vectors were made by embedder-mean: another model is refused, naming both.
   r = run({"match", "--workspace", ws, "-e", (fixtures() / "embedder-cls").string(), "x"});
   EXPECT_EQ(r.rc, 2);

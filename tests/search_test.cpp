@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 
+#include "skillmatch/ann_index.h"
+#include "skillmatch/exact_search.h"
 #include "skillmatch/indexer.h"
 #include "skillmatch/matcher.h"
 #include "skillmatch/model_hub.h"
@@ -221,6 +223,76 @@ TEST_F(SearchTest, CutOffsAndFilters) {
   for (const auto& r : res) EXPECT_EQ(r.skill.record.skill_type, "knowledge");
   test::expect_error([&] { m.match("bad \xFF", o); }, ErrorKind::kInvalidArgument,
                      {"invalid UTF-8"});
+}
+
+// The approximate index: on a small taxonomy HNSW finds the exact neighbours; it is saved and
+// loaded, refused when stale, and damaged files are reported as such.
+TEST_F(SearchTest, ApproximateIndexMatchesExactAndIsRefusedWhenStale) {
+  const VectorStore vs = index();
+  Matcher m(*ws_, enc_.get(), &vs, nullptr);
+  MatchOptions o;
+  o.mode = RetrievalMode::kDense;
+  o.top = 8;
+  o.ann = true;
+  test::expect_error([&] { m.match("Excel", o); }, ErrorKind::kInvalidArgument,
+                     {"skillmatch index --ann"});
+  const fs::path file = ann_file(*ws_, id_);
+  EXPECT_EQ(file.extension(), ".hnsw");
+  m.build_ann().save(file);
+  const AnnIndex ann = AnnIndex::load(file);
+  EXPECT_EQ(ann.size(), 8u);
+  m.use_ann(&ann);
+  for (const char* text : {"Einführung in Excel und Tabellen", "Teamarbeit", "Schweißkurs"}) {
+    o.ann = false;
+    const auto exact = m.match(text, o);
+    o.ann = true;
+    const auto approx = m.match(text, o);
+    ASSERT_EQ(approx.size(), exact.size());
+    for (std::size_t i = 0; i < exact.size(); ++i) {
+      EXPECT_EQ(approx[i].skill.id, exact[i].skill.id) << text << " rank " << i;
+      EXPECT_NEAR(*approx[i].cosine, *exact[i].cosine, 1e-5);
+    }
+  }
+  // A filter is honoured (half the skills: the graph search with a selector).
+  o.filter.skill_types = {"knowledge"};
+  const auto filtered = m.match("Kurs für Kundenberatung", o);
+  EXPECT_EQ(filtered.size(), 4u);
+  for (const auto& r : filtered) EXPECT_EQ(r.skill.record.skill_type, "knowledge");
+
+  // Another skill text changes the vectors: the index is stale.
+  auto recs = small_taxonomy();
+  recs[2].description = "Programme in Python und Rust schreiben";
+  ws_->import_taxonomy({"mini", "Mini", "1", "de", "test", "", ""}, recs);
+  const VectorStore vs2 = index();
+  Matcher m2(*ws_, enc_.get(), &vs2, nullptr);
+  test::expect_error([&] { m2.use_ann(&ann); }, ErrorKind::kInvalidArgument,
+                     {"other skills or vectors", "index --ann"});
+
+  // Damaged files.
+  test::spit(dir_ / "not.hnsw", "something else entirely");
+  test::expect_error([&] { AnnIndex::load(dir_ / "not.hnsw"); }, ErrorKind::kCorrupt,
+                     {"not a skillmatch approximate index"});
+  const std::string bytes = test::slurp(file);
+  test::spit(dir_ / "cut.hnsw", bytes.substr(0, bytes.size() / 2));
+  test::expect_error([&] { AnnIndex::load(dir_ / "cut.hnsw"); }, ErrorKind::kCorrupt, {"cut.hnsw"});
+  test::expect_error([&] { AnnIndex::load(dir_ / "missing.hnsw"); }, ErrorKind::kNotFound,
+                     {"missing.hnsw"});
+}
+
+TEST(ExactSearch, TopKWithTiesAndAllowedRows) {
+  Matrix v(4, 2);
+  v.data = {1, 0, 0, 1, 1, 0, 0.5f, 0.5f};
+  const float q[2] = {1, 0};
+  const auto all = exact_top_k(v, q, 3);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].second, 0u);  // ties (rows 0 and 2) by row
+  EXPECT_EQ(all[1].second, 2u);
+  EXPECT_EQ(all[2].second, 3u);
+  const std::vector<char> allowed = {0, 1, 1, 0};
+  const auto some = exact_top_k(v, q, 10, &allowed);
+  ASSERT_EQ(some.size(), 2u);
+  EXPECT_EQ(some[0].second, 2u);
+  EXPECT_EQ(some[1].second, 1u);
 }
 
 TEST_F(SearchTest, Bm25OnlyWithoutModels) {

@@ -1,4 +1,5 @@
 // import, taxonomies, index, match: the commands over a workspace.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -95,6 +96,8 @@ struct IndexCommand {
   std::string passage_template = kDefaultPassageTemplate;
   std::string dtype = "auto";
   std::size_t batch_size = 32;
+  bool ann = false;
+  AnnOptions ann_options;
 
   void run() const {
     Workspace ws = open_workspace(workspace);
@@ -106,6 +109,27 @@ struct IndexCommand {
     const IndexStats s = index_skills(ws, enc, id, std::ref(bar));
     std::cout << s.skills << " skills: " << s.embedded << " embedded, " << s.reused
               << " already indexed (" << vector_file(ws, id).filename().string() << ")\n";
+    if (!ann) return;
+    const VectorStore vectors = VectorStore::open(vector_file(ws, id), id, false);
+    Matcher matcher(ws, &enc, &vectors, nullptr);
+    if (fs::exists(ann_file(ws, id))) {
+      try {
+        const AnnIndex current = AnnIndex::load(ann_file(ws, id));
+        matcher.use_ann(&current);
+        std::cout << "approximate index up to date (" << ann_file(ws, id).filename().string()
+                  << ")\n";
+        return;
+      } catch (const Error&) {
+        // stale or damaged: rebuilt below
+      }
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    matcher.build_ann(ann_options).save(ann_file(ws, id));
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("approximate index: HNSW M=%d efConstruction=%d over %zu skills in %.1f s (%s)\n",
+                ann_options.m, ann_options.ef_construction, s.skills, secs,
+                ann_file(ws, id).filename().string().c_str());
   }
 };
 
@@ -124,8 +148,8 @@ struct MatchCommand {
 
   void run() {
     Workspace ws = open_workspace(workspace);
-    const Pipeline p =
-        load_pipeline(ws, embedder, no_rerank ? "" : reranker, passage_template, dtype);
+    const Pipeline p = load_pipeline(ws, embedder, no_rerank ? "" : reranker, passage_template,
+                                     dtype, options.ann);
     options.mode = mode == "dense"  ? RetrievalMode::kDense
                    : mode == "bm25" ? RetrievalMode::kBm25
                                     : RetrievalMode::kHybrid;
@@ -138,7 +162,8 @@ struct MatchCommand {
           "MODEL`, and pass --embedder and --reranker");
       options.mode = RetrievalMode::kBm25;
     }
-    const Matcher matcher(ws, p.encoder.get(), p.vectors.get(), p.reranker.get());
+    Matcher matcher(ws, p.encoder.get(), p.vectors.get(), p.reranker.get());
+    if (p.ann) matcher.use_ann(p.ann.get());
 
     if (jsonl) {
       io.run([&](std::istream& in, const std::string& name, std::FILE* f) {
@@ -365,6 +390,11 @@ void add_catalog_commands(CLI::App& app) {
         ->capture_default_str();
     sub->add_option("--dtype", cmd->dtype)->capture_default_str();
     sub->add_option("--batch-size", cmd->batch_size)->capture_default_str();
+    sub->add_flag("--ann", cmd->ann,
+                  "also build the approximate (FAISS HNSW) index that match --ann uses");
+    sub->add_option("--ann-m", cmd->ann_options.m, "HNSW graph degree")->capture_default_str();
+    sub->add_option("--ann-ef-construction", cmd->ann_options.ef_construction)
+        ->capture_default_str();
     sub->callback([cmd] { cmd->run(); });
   }
   {
@@ -403,6 +433,12 @@ void add_catalog_commands(CLI::App& app) {
            "BM25 weights of label, alternative labels, description; 0 leaves a field out")
         ->default_str("3,2,1");
     sub->add_flag("--no-rerank", cmd->no_rerank, "skip the cross-encoder");
+    sub->add_flag("--ann", cmd->options.ann,
+                  "dense retrieval through the approximate index (`index --ann`) instead of "
+                  "the exact scan");
+    sub->add_option("--ef-search", cmd->options.ef_search, "HNSW search breadth with --ann")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
     sub->add_option("--rerank-template", cmd->options.rerank_template,
                     "what the cross-encoder sees of a skill")
         ->capture_default_str();

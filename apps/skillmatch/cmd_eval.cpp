@@ -23,6 +23,8 @@ struct ConfigSpec {
   std::string name, mode, fusion, embedder, reranker, passage_template, rerank_template, dtype;
   double dense_weight = 0.5, rrf_k = 60;
   std::string bm25_weights = "3,2,1";
+  bool ann = false;
+  int ef_search = 128;
 };
 
 double number(const std::string& key, const std::string& v) {
@@ -82,6 +84,13 @@ ConfigSpec parse_spec(const std::string& text, const ConfigSpec& defaults) {
       s.dtype = v;
     } else if (k == "dense-weight") {
       s.dense_weight = number(k, v);
+    } else if (k == "ann") {
+      SM_CHECK(v == "hnsw" || v == "exact", ErrorKind::kInvalidArgument,
+               "--config: ann must be hnsw or exact, not '" + v + "'");
+      s.ann = v == "hnsw";
+    } else if (k == "ef-search") {
+      s.ef_search = static_cast<int>(number(k, v));
+      SM_CHECK(s.ef_search >= 1, ErrorKind::kInvalidArgument, "--config: ef-search must be >= 1");
     } else if (k == "bm25-weights") {
       parse_bm25_weights(v);  // checked here, used below
       s.bm25_weights = v;
@@ -91,7 +100,7 @@ ConfigSpec parse_spec(const std::string& text, const ConfigSpec& defaults) {
       throw Error(ErrorKind::kInvalidArgument,
                   "--config: unknown key '" + k +
                       "' (name, mode, fusion, embedder, reranker, template, rerank-template, "
-                      "dtype, dense-weight, rrf-k, bm25-weights)");
+                      "dtype, dense-weight, rrf-k, bm25-weights, ann, ef-search)");
     }
   }
   if (s.mode.empty()) s.mode = s.embedder.empty() ? "bm25" : "hybrid";
@@ -109,6 +118,7 @@ std::string describe(const ConfigSpec& s) {
   std::string d = s.mode;
   if (s.mode == "hybrid") d += " (" + s.fusion + ")";
   if (s.mode != "dense") d += ", BM25 weights " + s.bm25_weights;
+  if (s.mode != "bm25" && s.ann) d += ", HNSW efSearch " + std::to_string(s.ef_search);
   if (s.mode != "bm25")
     d += ", embedder " + s.embedder + ", passages \"" + s.passage_template + "\"";
   if (!s.reranker.empty()) d += ", reranker " + s.reranker + " on \"" + s.rerank_template + "\"";
@@ -156,7 +166,10 @@ struct EvalCommand {
     const SkillResolver resolver(corpus, data_options.positive_template);
     EvalDataset data = load_dataset(dataset, resolver, data_options);
     report_unresolved(data);
-    if (limit > 0 && data.queries.size() > limit) data.queries.resize(limit);
+    if (limit > 0 && data.queries.size() > limit) {
+      data.limited_from = data.queries.size();
+      data.queries.resize(limit);
+    }
 
     if (specs.empty()) specs.push_back("");
     std::vector<ConfigSpec> parsed;
@@ -172,6 +185,7 @@ struct EvalCommand {
     std::vector<EvalConfig> configs;
     for (const ConfigSpec& s : parsed) {
       const BiEncoder* enc = nullptr;
+      const AnnIndex* ann = nullptr;
       const VectorStore* vec = nullptr;
       const CrossEncoder* ce = nullptr;
       if (s.mode != "bm25") {
@@ -180,8 +194,10 @@ struct EvalCommand {
           p = std::make_unique<Pipeline>(
               load_pipeline(ws, s.embedder, "", s.passage_template, s.dtype));
         }
+        if (s.ann && !p->ann) p->ann = load_ann(ws, p->vectors->identity(), s.embedder);
         enc = p->encoder.get();
         vec = p->vectors.get();
+        ann = s.ann ? p->ann.get() : nullptr;
       }
       if (!s.reranker.empty()) {
         auto& p = rerankers[s.reranker + "\n" + s.dtype];
@@ -189,6 +205,7 @@ struct EvalCommand {
         ce = p->reranker.get();
       }
       matchers.push_back(std::make_unique<Matcher>(ws, enc, vec, ce));
+      if (ann) matchers.back()->use_ann(ann);
       EvalConfig c;
       c.name = s.name;
       c.description = describe(s);
@@ -202,6 +219,8 @@ struct EvalCommand {
       c.options.rerank = ce != nullptr;
       c.options.rerank_template = s.rerank_template;
       c.options.filter = filter;
+      c.options.ann = ann != nullptr;
+      c.options.ef_search = s.ef_search;
       c.options.bm25_weights = parse_bm25_weights(s.bm25_weights);
       configs.push_back(std::move(c));
     }
@@ -274,7 +293,8 @@ void add_eval_command(CLI::App& app) {
   add_repeatable(*sub, "-c,--config", cmd->specs,
                  "a configuration: name=...,mode=dense|bm25|hybrid,fusion=rrf|weighted,"
                  "embedder=...,reranker=...,template=...,rerank-template=...,dtype=...,"
-                 "dense-weight=...,rrf-k=...,bm25-weights=L,A,D (repeatable; unset keys take "
+                 "dense-weight=...,rrf-k=...,bm25-weights=L,A,D,ann=hnsw|exact,ef-search=N "
+                 "(repeatable; unset keys take "
                  "the options below)");
   sub->add_option("-e,--embedder", cmd->defaults.embedder, "default bi-encoder");
   sub->add_option("-r,--reranker", cmd->defaults.reranker, "default cross-encoder");

@@ -147,9 +147,17 @@ void ProgressBar::operator()(std::size_t done, std::size_t total) {
   std::fflush(stderr);
 }
 
+std::unique_ptr<AnnIndex> load_ann(const Workspace& ws, const VectorIdentity& id,
+                                   const std::string& embedder) {
+  SM_CHECK(fs::exists(ann_file(ws, id)), ErrorKind::kInvalidArgument,
+           "the workspace has no approximate index of " + embedder +
+               "; run `skillmatch index --ann --embedder " + embedder + "` first");
+  return std::make_unique<AnnIndex>(AnnIndex::load(ann_file(ws, id)));
+}
+
 Pipeline load_pipeline(const Workspace& ws, const std::string& embedder,
                        const std::string& reranker, const std::string& passage_template,
-                       const std::string& dtype) {
+                       const std::string& dtype, bool ann) {
   Pipeline p;
   if (!embedder.empty()) {
     const fs::path dir = resolve_model(embedder);
@@ -167,6 +175,7 @@ Pipeline load_pipeline(const Workspace& ws, const std::string& embedder,
                       "; run `skillmatch index --embedder " + embedder + "` first");
     }
     p.vectors = std::make_unique<VectorStore>(VectorStore::open(vector_file(ws, id), id, false));
+    if (ann) p.ann = load_ann(ws, id, embedder);
   }
   if (!reranker.empty()) {
     p.reranker = std::make_unique<CrossEncoder>(

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "skillmatch/ann_index.h"
 #include "skillmatch/bi_encoder.h"
 #include "skillmatch/cross_encoder.h"
 #include "skillmatch/taxonomy_import.h"
@@ -67,14 +68,21 @@ struct ProgressBar {
 struct Pipeline {
   std::unique_ptr<BiEncoder> encoder;
   std::unique_ptr<VectorStore> vectors;  // the encoder's skill vectors in the workspace
+  std::unique_ptr<AnnIndex> ann;         // their approximate index, when asked for
   std::unique_ptr<CrossEncoder> reranker;
 };
 
-// Loads the embedder (and its vectors, made by `skillmatch index` with `passage_template`) and
-// the reranker. Throws kInvalidArgument naming the model when the workspace has no vectors of
-// it, and which model made the vectors it has.
+// The approximate index of the vectors `id` names; kInvalidArgument telling to run `index --ann`
+// when there is none.
+std::unique_ptr<AnnIndex> load_ann(const Workspace& ws, const VectorIdentity& id,
+                                   const std::string& embedder);
+
+// Loads the embedder (and its vectors, made by `skillmatch index` with `passage_template`, and
+// with `ann` their approximate index) and the reranker. Throws kInvalidArgument naming the
+// model when the workspace has no vectors of it, and which model made the vectors it has, or
+// when the approximate index is missing.
 Pipeline load_pipeline(const Workspace& ws, const std::string& embedder,
                        const std::string& reranker, const std::string& passage_template,
-                       const std::string& dtype);
+                       const std::string& dtype, bool ann = false);
 
 }  // namespace skillmatch::cli

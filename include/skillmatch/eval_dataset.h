@@ -51,6 +51,7 @@ struct EvalDataset {
   std::string name;                 // file or folder stem
   std::string format;               // "triples", "beir" or "labels"
   std::vector<EvalQuery> queries;   // those with at least one relevant skill, in file order
+  std::size_t limited_from = 0;     // queries before the caller kept only the first (0: all)
   std::size_t lines = 0;            // data lines / rows / qrels read
   std::size_t skipped_queries = 0;  // no positive resolved
   std::size_t positives = 0;        // positive mentions read

@@ -19,6 +19,9 @@ std::string format_skill(const std::string& template_text, const Skill& skill);
 // The vector file of a workspace for an identity: DIR/vectors-<key>.bin.
 std::filesystem::path vector_file(const Workspace& ws, const VectorIdentity& id);
 
+// The approximate (HNSW) index beside it: DIR/vectors-<key>.hnsw.
+std::filesystem::path ann_file(const Workspace& ws, const VectorIdentity& id);
+
 // The identity of `encoder` loaded from `model_dir` (named `model_name` in messages).
 VectorIdentity vector_identity(const BiEncoder& encoder, const std::string& model_name,
                                const std::filesystem::path& model_dir,

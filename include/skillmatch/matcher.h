@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "skillmatch/ann_index.h"
 #include "skillmatch/bi_encoder.h"
 #include "skillmatch/cross_encoder.h"
 #include "skillmatch/matrix.h"
@@ -36,7 +37,12 @@ struct MatchOptions {
   double dense_weight = 0.5;
   Bm25Weights bm25_weights;     // label, alternative labels, description; 0 leaves a field out
   std::size_t candidates = 30;  // retrieved (per retriever) and reranked
-  bool rerank = true;           // when a reranker is given
+  // Dense retrieval through the approximate index (see use_ann) instead of the exact scan;
+  // `ef_search` is HNSW's candidate list (higher: better recall, slower). A filter that leaves
+  // at most a tenth of the skills is searched exactly.
+  bool ann = false;
+  int ef_search = 128;
+  bool rerank = true;  // when a reranker is given
   std::string rerank_template = "{label}";
   std::size_t rerank_max_length = 0;  // 0: the reranker's default (512)
   // Cut-offs, applied in this order to the final score (the reranker's sigmoid when reranked,
@@ -72,6 +78,13 @@ class Matcher {
   std::vector<std::vector<MatchResult>> match_batch(const std::vector<std::string>& texts,
                                                     const MatchOptions& options) const;
 
+  // The approximate index over this matcher's vectors (built by build_ann); must outlive the
+  // Matcher. Throws kInvalidArgument when it was built for other vectors (a stale index).
+  void use_ann(const AnnIndex* ann);
+  AnnIndex build_ann(const AnnOptions& options = {}) const;
+  // Identifies the dense rows: skill ids and vector bytes.
+  std::uint64_t vectors_fingerprint() const;
+
   bool has_dense() const noexcept { return encoder_ != nullptr; }
   bool has_reranker() const noexcept { return reranker_ != nullptr; }
 
@@ -91,6 +104,7 @@ class Matcher {
   const Workspace& ws_;
   const BiEncoder* encoder_;
   const CrossEncoder* reranker_;
+  const AnnIndex* ann_ = nullptr;
   std::vector<Skill> skills_;
   std::unordered_map<std::int64_t, std::size_t> row_of_;
   Matrix vectors_;  // row i: vector of skills_[i] (dense only)

@@ -18,8 +18,9 @@ std::string fixed(double v, int digits) {
 
 std::string dataset_line(const EvalDataset& d) {
   std::ostringstream s;
-  s << "dataset " << d.name << " (" << d.format << "): " << d.queries.size()
-    << " queries evaluated";
+  s << "dataset " << d.name << " (" << d.format << "): " << d.queries.size();
+  if (d.limited_from) s << " of " << d.limited_from;
+  s << " queries evaluated";
   if (d.skipped_queries) s << ", " << d.skipped_queries << " skipped (no positive resolved)";
   s << "; " << d.resolved_positives << " of " << d.positives << " positives resolved";
   if (!d.unresolved.empty()) s << ", " << d.unresolved.size() << " distinct unresolved";
@@ -157,6 +158,7 @@ std::string format_json(const EvalDataset& d, const std::vector<ConfigResult>& r
   ds["format"] = d.format;
   ds["lines"] = d.lines;
   ds["queries_evaluated"] = d.queries.size();
+  if (d.limited_from) ds["queries_before_limit"] = d.limited_from;
   ds["queries_skipped"] = d.skipped_queries;
   ds["positives"] = d.positives;
   ds["positives_resolved"] = d.resolved_positives;

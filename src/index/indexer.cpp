@@ -37,6 +37,12 @@ fs::path vector_file(const Workspace& ws, const VectorIdentity& id) {
   return ws.directory() / ("vectors-" + id.key() + ".bin");
 }
 
+fs::path ann_file(const Workspace& ws, const VectorIdentity& id) {
+  fs::path p = vector_file(ws, id);
+  p.replace_extension(".hnsw");
+  return p;
+}
+
 VectorIdentity vector_identity(const BiEncoder& encoder, const std::string& model_name,
                                const fs::path& model_dir, const std::string& passage_template) {
   return {model_name, model_fingerprint(model_dir), passage_template, encoder.dimension()};

@@ -2,27 +2,12 @@
 
 #include <algorithm>
 
+#include "core/hash.h"
 #include "skillmatch/error.h"
+#include "skillmatch/exact_search.h"
 #include "skillmatch/indexer.h"
 
 namespace skillmatch {
-namespace {
-
-// Dot product with eight independent partial sums, so that the compiler vectorises it without
-// reassociating floating-point additions itself.
-float dot(const float* a, const float* b, std::size_t n) {
-  float acc[8] = {};
-  std::size_t k = 0;
-  for (; k + 8 <= n; k += 8) {
-    for (int l = 0; l < 8; ++l) acc[l] += a[k + l] * b[k + l];
-  }
-  float sum = 0;
-  for (; k < n; ++k) sum += a[k] * b[k];
-  for (float x : acc) sum += x;
-  return sum;
-}
-
-}  // namespace
 
 Matcher::Matcher(const Workspace& ws, const BiEncoder* encoder, const VectorStore* vectors,
                  const CrossEncoder* reranker)
@@ -51,6 +36,28 @@ Matcher::Matcher(const Workspace& ws, const BiEncoder* encoder, const VectorStor
   query_prompt_ = encoder->prompt("query").value_or("");
 }
 
+std::uint64_t Matcher::vectors_fingerprint() const {
+  std::uint64_t h = kFnvOffset;
+  for (const Skill& s : skills_) fnv1a_mix(h, &s.id, sizeof s.id);
+  fnv1a_mix(h, vectors_.data.data(), vectors_.data.size() * sizeof(float));
+  return h;
+}
+
+AnnIndex Matcher::build_ann(const AnnOptions& options) const {
+  SM_CHECK(encoder_, ErrorKind::kInvalidArgument, "an approximate index needs dense vectors");
+  return AnnIndex::build(vectors_, vectors_fingerprint(), options);
+}
+
+void Matcher::use_ann(const AnnIndex* ann) {
+  SM_CHECK(encoder_, ErrorKind::kInvalidArgument, "an approximate index needs dense vectors");
+  SM_CHECK(ann == nullptr || (ann->fingerprint() == vectors_fingerprint() &&
+                              ann->size() == skills_.size() && ann->dimension() == vectors_.cols),
+           ErrorKind::kInvalidArgument,
+           "the approximate index was built for other skills or vectors; run `skillmatch index "
+           "--ann` again");
+  ann_ = ann;
+}
+
 std::vector<char> Matcher::allowed_rows(const SkillFilter& filter) const {
   std::vector<char> allowed(skills_.size(), 1);
   if (filter.taxonomies.empty() && filter.collections.empty() && filter.skill_types.empty()) {
@@ -73,21 +80,22 @@ std::vector<Matcher::Candidate> Matcher::retrieve(const std::string& text, const
   std::unordered_map<std::size_t, Candidate> by_row;
   std::vector<std::size_t> dense_order, sparse_order;
   if (dense) {
-    std::vector<std::pair<float, std::size_t>> scored;
-    scored.reserve(skills_.size());
-    for (std::size_t r = 0; r < skills_.size(); ++r) {
-      if (!allowed[r]) continue;
-      scored.push_back({dot(vectors_.row(r), query, vectors_.cols), r});
-    }
-    const std::size_t n = std::min(o.candidates, scored.size());
-    std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(n), scored.end(),
-                      [](const auto& a, const auto& b) {
-                        return a.first != b.first ? a.first > b.first : a.second < b.second;
-                      });
-    for (std::size_t i = 0; i < n; ++i) {
-      by_row[scored[i].second].row = scored[i].second;
-      by_row[scored[i].second].cosine = scored[i].first;
-      dense_order.push_back(scored[i].second);
+    // The approximate index when asked for, unless the filter leaves at most a tenth of the
+    // skills: a graph search that must skip most nodes finds too few, and scanning the few
+    // allowed rows exactly is fast.
+    const std::size_t n_allowed =
+        static_cast<std::size_t>(std::count(allowed.begin(), allowed.end(), 1));
+    const bool approximate = o.ann && n_allowed * 10 > allowed.size();
+    SM_CHECK(!o.ann || ann_, ErrorKind::kInvalidArgument,
+             "approximate search needs an index: run `skillmatch index --ann` first");
+    const auto hits =
+        approximate ? ann_->search(query, o.candidates,
+                                   n_allowed == allowed.size() ? nullptr : &allowed, o.ef_search)
+                    : exact_top_k(vectors_, query, o.candidates, &allowed);
+    for (const auto& [score, row] : hits) {
+      by_row[row].row = row;
+      by_row[row].cosine = score;
+      dense_order.push_back(row);
     }
   }
   if (sparse) {
