@@ -204,7 +204,7 @@ TEST_F(EvalDatasetTest, LabelsCsvGroupsRowsByText) {
   const fs::path p = file("l.csv",
                           "text,label\n"
                           "Kurs A,Python programmieren\n"
-                          "Kurs B,Schweißen\n"
+                          "Kurs B,  Schweißen \n"  // surrounding blanks are trimmed
                           "Kurs A,Tabellenkalkulation verwenden\n"
                           "Kurs A,unbekannt\n");
   const EvalDataset d = load_dataset(p, *resolver_);

@@ -11,7 +11,8 @@
 //  - labels: CSV with a header and one (text, label) row per relevant skill; rows with the same
 //    text are one query.
 // A positive is resolved, in this order, as a skill URI, an exact preferred label, or an exact
-// rendering of a skill by `positive_template` (e.g. "{label}: {description}"). A preferred label
+// rendering of a skill by `positive_template` (e.g. "{label}: {description}"), after trimming
+// surrounding white space. A preferred label
 // shared by several skills makes all of them relevant. A BEIR corpus document is resolved by its
 // _id as URI, its title as preferred label, then its text as rendering.
 // Positives that resolve to nothing are counted and listed, never dropped silently; a query left

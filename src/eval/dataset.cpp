@@ -34,8 +34,12 @@ SkillResolver::SkillResolver(const std::vector<Skill>& corpus,
   }
 }
 
-std::vector<std::int64_t> SkillResolver::resolve(const std::string& value, bool* ambiguous) const {
+std::vector<std::int64_t> SkillResolver::resolve(const std::string& raw, bool* ambiguous) const {
   if (ambiguous) *ambiguous = false;
+  // Surrounding white space is not part of a URI or label (TechWolf's labels carry some).
+  const std::size_t b = raw.find_first_not_of(" \t\r\n");
+  const std::size_t e = raw.find_last_not_of(" \t\r\n");
+  const std::string value = b == std::string::npos ? std::string() : raw.substr(b, e - b + 1);
   if (auto it = by_uri_.find(value); it != by_uri_.end()) return {it->second};
   if (auto it = by_label_.find(value); it != by_label_.end()) {
     if (ambiguous) *ambiguous = it->second.size() > 1;
