@@ -1,4 +1,4 @@
-// import, taxonomies, index, match: the commands over a workspace.
+// pull, import, taxonomies, groups, index, match: the commands over a workspace.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>

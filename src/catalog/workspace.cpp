@@ -149,6 +149,7 @@ struct Workspace::Impl {
   FilterSql filter(const SkillFilter& f) const {
     sql::Stmt q(db, "SELECT 1 FROM skill_group WHERE uri = ?1 OR code = ?1 OR label = ?1 LIMIT 1");
     for (const std::string& g : f.groups) {
+      SM_CHECK(!g.empty(), ErrorKind::kInvalidArgument, "an empty skill group name");
       q.reset();
       q.bind(1, g);
       SM_CHECK(q.step(), ErrorKind::kInvalidArgument,
