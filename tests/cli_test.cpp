@@ -411,7 +411,7 @@ TEST(CliMatch, ImportIndexAndNeuralMatch) {
   EXPECT_NE(r.err.find("index --ann"), std::string::npos) << r.err;
   r = run({"index", "--workspace", ws, "-e", emb, "--ann"});
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find("approximate index: HNSW M=32"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("approximate index: HNSW M=16"), std::string::npos) << r.out;
   r = run({"index", "--workspace", ws, "-e", emb, "--ann"});
   EXPECT_NE(r.out.find("approximate index up to date"), std::string::npos) << r.out;
   const Result exact = run({"match", "--workspace", ws, "-e", emb, "--mode", "dense", "--json",

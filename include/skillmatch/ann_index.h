@@ -21,8 +21,8 @@
 namespace skillmatch {
 
 struct AnnOptions {
-  int m = 32;                 // graph degree (HNSW M)
-  int ef_construction = 200;  // candidate list while building
+  int m = 16;                 // graph degree (HNSW M)
+  int ef_construction = 100;  // candidate list while building
 };
 
 class AnnIndex {
