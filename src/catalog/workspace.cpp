@@ -398,8 +398,6 @@ std::size_t Workspace::set_hierarchy(const std::string& taxonomy,
 }
 
 std::vector<GroupSummary> Workspace::groups(const SkillFilter& filter) const {
-  SkillFilter only_taxonomies;
-  only_taxonomies.taxonomies = filter.taxonomies;
   std::string where;
   for (std::size_t i = 0; i < filter.taxonomies.size(); ++i)
     where += i ? ",?" : " AND t.name IN (?";
