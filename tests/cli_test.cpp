@@ -659,6 +659,11 @@ TEST(CliEval, BadDatasetsAndOptions) {
 
   r = run({"eval", (dir / "missing.jsonl").string(), "--workspace", ws});
   EXPECT_EQ(r.rc, 3);
+  test::spit(dir / "afile", "");
+  r = run({"eval", (dir / "labels.csv").string(), "--workspace", ws, "--out",
+           (dir / "afile").string()});
+  EXPECT_EQ(r.rc, 6);
+  EXPECT_NE(r.err.find("is not a folder"), std::string::npos) << r.err;
   r = run({"eval", (dir / "labels.csv").string(), "--workspace", ws, "-c", "mode=dense"});
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("needs an embedder"), std::string::npos) << r.err;

@@ -158,6 +158,7 @@ struct EvalCommand {
 
   void run() {
     cutoffs.validate();
+    if (!out_dir.empty()) check_out_dir();
     data_options.format = parse_dataset_format(format);
     Workspace ws = open_workspace(workspace);
     const std::vector<Skill> corpus = ws.skills(filter);
@@ -235,8 +236,11 @@ struct EvalCommand {
       std::cout << format_table(data, results);
     }
     if (!out_dir.empty()) {
-      fs::create_directories(out_dir);
       const fs::path dir(out_dir);
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      SM_CHECK(!ec, ErrorKind::kIo,
+               "cannot create the output folder " + out_dir + ": " + ec.message());
       write_text(dir / "metrics.json", format_json(data, results, d));
       write_text(dir / "metrics.md", format_markdown(data, results));
       write_text(dir / "metrics.svg", format_svg(data, results));
@@ -247,6 +251,15 @@ struct EvalCommand {
       note("wrote metrics.json, metrics.md, metrics.svg, qrels.txt and " +
            std::to_string(results.size()) + " TREC run file(s) to " + out_dir);
     }
+  }
+
+  // Before the (possibly long) evaluation, without creating anything yet: the output folder
+  // must be a folder or be creatable below an existing folder.
+  void check_out_dir() const {
+    fs::path p = fs::absolute(out_dir);
+    while (!p.empty() && !fs::exists(p) && p != p.parent_path()) p = p.parent_path();
+    SM_CHECK(fs::is_directory(p), ErrorKind::kIo,
+             "cannot use " + out_dir + " as the output folder: " + p.string() + " is not a folder");
   }
 
   static void report_unresolved(const EvalDataset& data) {

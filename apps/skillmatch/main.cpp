@@ -1,6 +1,7 @@
 // skillmatch: the command-line entry point. Parses the command line, runs one subcommand, and
 // turns any error into one line on stderr and a non-zero exit code.
 #include <exception>
+#include <filesystem>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -32,6 +33,9 @@ int main(int argc, char** argv) {
   } catch (const skillmatch::Error& e) {
     std::cerr << "skillmatch: error: " << e.what() << "\n";
     return skillmatch::exit_code(e.kind());
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "skillmatch: error: " << e.what() << "\n";
+    return skillmatch::exit_code(skillmatch::ErrorKind::kIo);
   } catch (const std::exception& e) {
     std::cerr << "skillmatch: internal error: " << e.what() << "\n";
     return 70;
