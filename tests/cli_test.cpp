@@ -348,6 +348,9 @@ TEST(CliMatch, FirstUseCreatesTheDefaultWorkspaceAndMatchesByBm25) {
   EXPECT_EQ(upgraded.out, groups.out) << upgraded.err;
   const Result under = run({"groups", "--workspace", ws, "--under", "S4"});
   EXPECT_NE(under.out.find("\tS4.5\t"), std::string::npos) << under.out;
+  const Result unknown = run({"groups", "--workspace", ws, "--under", "S99"});
+  EXPECT_EQ(unknown.rc, 2);
+  EXPECT_NE(unknown.err.find("no skill group 'S99'"), std::string::npos) << unknown.err;
   const Result g = run({"match", "--workspace", ws, "--json", "--group", "1", "--top", "20",
                         "Lernziele festlegen und Methoden auswählen"});
   ASSERT_EQ(g.rc, 0) << g.err;

@@ -1,4 +1,5 @@
 // pull, import, taxonomies, groups, index, match: the commands over a workspace.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -270,6 +271,14 @@ struct GroupsCommand {
     if (all.empty()) {
       std::cout << "no skill groups (import a taxonomy with its hierarchy)\n";
       return;
+    }
+    if (!under.empty()) {
+      const bool known = std::any_of(all.begin(), all.end(), [&](const GroupSummary& g) {
+        return g.group.code == under || g.group.uri == under || g.group.label == under;
+      });
+      SM_CHECK(
+          known, ErrorKind::kInvalidArgument,
+          "no skill group '" + under + "' (give a code, URI or label from `skillmatch groups`)");
     }
     for (const auto& g : all) {
       if (!under.empty()) {
