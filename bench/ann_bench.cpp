@@ -106,9 +106,8 @@ int main(int argc, char** argv) {
         for (const auto& p : truth[q]) want.insert(p.second);
         for (const auto& p : got) found += want.count(p.second);
       }
-      std::printf("| %zu | HNSW M=%d efSearch=%d | %.1f s | %.2f ms | %.2f ms | %.3f |\n", n,
-                  ann.m, ef, build_s, percentile(ms, 50), percentile(ms, 95),
-                  found / double(queries * k));
+      std::printf("| %zu | HNSW M=%d efSearch=%d | %.1f s | %.2f ms | %.2f ms | %.3f |\n", n, ann.m,
+                  ef, build_s, percentile(ms, 50), percentile(ms, 95), found / double(queries * k));
       std::fflush(stdout);
     }
   }
