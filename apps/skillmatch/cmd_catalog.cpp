@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "commands.h"
@@ -151,10 +152,8 @@ struct MatchCommand {
     Workspace ws = open_workspace(workspace);
     const Pipeline p = load_pipeline(ws, embedder, no_rerank ? "" : reranker, passage_template,
                                      dtype, options.ann);
-    options.mode = mode == "dense"  ? RetrievalMode::kDense
-                   : mode == "bm25" ? RetrievalMode::kBm25
-                                    : RetrievalMode::kHybrid;
-    options.fusion = fusion == "weighted" ? Fusion::kWeighted : Fusion::kRrf;
+    options.mode = parse_mode(mode);
+    options.fusion = parse_fusion(fusion);
     if (!p.encoder && options.mode != RetrievalMode::kBm25) {
       note(
           "no embedding model given: matching by BM25 only. For the neural pipeline run "
@@ -272,27 +271,23 @@ struct GroupsCommand {
       std::cout << "no skill groups (import a taxonomy with its hierarchy)\n";
       return;
     }
-    if (!under.empty()) {
-      const bool known = std::any_of(all.begin(), all.end(), [&](const GroupSummary& g) {
-        return g.group.code == under || g.group.uri == under || g.group.label == under;
-      });
-      SM_CHECK(
-          known, ErrorKind::kInvalidArgument,
-          "no skill group '" + under + "' (give a code, URI or label from `skillmatch groups`)");
-    }
+    // The groups --under names, as (taxonomy, URI).
+    std::set<std::pair<std::string, std::string>> parents;
     for (const auto& g : all) {
-      if (!under.empty()) {
-        bool below = false;
-        for (const auto& b : g.broader) {
-          for (const auto& p : all) {
-            below |= p.group.uri == b &&
-                     (p.group.code == under || p.group.uri == under || p.group.label == under);
-          }
-        }
-        if (!below) continue;
-      } else if (!g.broader.empty()) {
-        continue;  // top level only, unless --under
+      if (g.group.code == under || g.group.uri == under || g.group.label == under) {
+        parents.insert({g.taxonomy, g.group.uri});
       }
+    }
+    SM_CHECK(under.empty() || !parents.empty(), ErrorKind::kInvalidArgument,
+             "no skill group '" + under + "' (give a code, URI or label from `skillmatch groups`)");
+    for (const auto& g : all) {
+      // Top level only, unless --under: then the groups directly below it.
+      const bool listed = under.empty()
+                              ? g.broader.empty()
+                              : std::any_of(g.broader.begin(), g.broader.end(), [&](const auto& b) {
+                                  return parents.count({g.taxonomy, b}) > 0;
+                                });
+      if (!listed) continue;
       std::cout << g.taxonomy << "\t" << (g.group.code.empty() ? "-" : g.group.code) << "\t"
                 << g.skills << " skills\t" << g.group.label << "\t" << g.group.uri << "\n";
     }

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "jsonl.h"
 #include "pipeline.h"
 #include "skillmatch/error.h"
 #include "skillmatch/eval_dataset.h"
@@ -136,11 +137,7 @@ std::string file_name(const std::string& name) {
 }
 
 void write_text(const fs::path& path, const std::string& text) {
-  write_file_atomic(path, [&](std::FILE* f) {
-    if (std::fwrite(text.data(), 1, text.size(), f) != text.size()) {
-      throw Error(ErrorKind::kIo, "cannot write " + path.string());
-    }
-  });
+  write_file_atomic(path, [&](std::FILE* f) { write_all(f, text); });
 }
 
 struct EvalCommand {
@@ -211,10 +208,8 @@ struct EvalCommand {
       c.name = s.name;
       c.description = describe(s);
       c.matcher = matchers.back().get();
-      c.options.mode = s.mode == "dense"  ? RetrievalMode::kDense
-                       : s.mode == "bm25" ? RetrievalMode::kBm25
-                                          : RetrievalMode::kHybrid;
-      c.options.fusion = s.fusion == "weighted" ? Fusion::kWeighted : Fusion::kRrf;
+      c.options.mode = parse_mode(s.mode);
+      c.options.fusion = parse_fusion(s.fusion);
       c.options.dense_weight = s.dense_weight;
       c.options.rrf_k = s.rrf_k;
       c.options.rerank = ce != nullptr;

@@ -63,6 +63,21 @@ void add_filter_options(CLI::App& sub, SkillFilter& filter) {
                  "`skillmatch groups`)");
 }
 
+RetrievalMode parse_mode(const std::string& name) {
+  if (name == "dense") return RetrievalMode::kDense;
+  if (name == "bm25") return RetrievalMode::kBm25;
+  SM_CHECK(name == "hybrid", ErrorKind::kInvalidArgument,
+           "unknown retrieval mode '" + name + "' (dense, bm25 or hybrid)");
+  return RetrievalMode::kHybrid;
+}
+
+Fusion parse_fusion(const std::string& name) {
+  if (name == "weighted") return Fusion::kWeighted;
+  SM_CHECK(name == "rrf", ErrorKind::kInvalidArgument,
+           "unknown fusion '" + name + "' (rrf or weighted)");
+  return Fusion::kRrf;
+}
+
 Bm25Weights parse_bm25_weights(const std::string& text) {
   double v[3];
   char end = 0;

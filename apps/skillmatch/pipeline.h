@@ -14,6 +14,7 @@
 #include "skillmatch/ann_index.h"
 #include "skillmatch/bi_encoder.h"
 #include "skillmatch/cross_encoder.h"
+#include "skillmatch/matcher.h"
 #include "skillmatch/taxonomy_import.h"
 #include "skillmatch/vector_store.h"
 #include "skillmatch/workspace.h"
@@ -43,6 +44,10 @@ CLI::Option* add_repeatable(CLI::App& sub, const std::string& name, std::vector<
 
 // --taxonomy, --collection, --skill-type, --group: the skill filter of match and eval.
 void add_filter_options(CLI::App& sub, SkillFilter& filter);
+
+// "dense", "bm25", "hybrid" and "rrf", "weighted" (the values the options accept).
+RetrievalMode parse_mode(const std::string& name);
+Fusion parse_fusion(const std::string& name);
 
 // "L,A,D": BM25 weights of label, alternative labels, description.
 Bm25Weights parse_bm25_weights(const std::string& text);
