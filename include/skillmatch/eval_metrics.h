@@ -54,9 +54,9 @@ MetricValues query_metrics(const std::vector<std::int64_t>& ranking,
 class MetricAccumulator {
  public:
   explicit MetricAccumulator(MetricCutoffs cutoffs) : cutoffs_(std::move(cutoffs)) {}
-  // Adds one query; returns its own metrics (for per-query reports).
-  MetricValues add(const std::vector<std::int64_t>& ranking,
-                   const std::unordered_set<std::int64_t>& relevant);
+  // Adds one query.
+  void add(const std::vector<std::int64_t>& ranking,
+           const std::unordered_set<std::int64_t>& relevant);
   std::size_t queries() const noexcept { return queries_; }
   // The means; all zero when no query was added.
   MetricValues means() const;

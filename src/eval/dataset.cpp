@@ -238,15 +238,18 @@ void load_beir(const fs::path& dir, const DatasetOptions& o, const SkillResolver
     nlohmann::json rec;
     while (reader.next(rec)) {
       const std::string id = JsonlReader::require_string(rec, "_id");
-      std::string key = id;
+      // The first of _id, title, text that names a skill; the _id when none does (reported
+      // as unresolved).
+      std::vector<std::string> candidates{id};
       for (const char* field : {"title", "text"}) {
-        if (!resolver.resolve(key).empty()) break;
-        if (rec.contains(field) && rec[field].is_string() &&
-            !blank(rec[field].get<std::string>())) {
-          key = rec[field].get<std::string>();
+        if (rec.contains(field) && rec[field].is_string()) {
+          candidates.push_back(rec[field].get<std::string>());
         }
       }
-      doc_key[id] = resolver.resolve(key).empty() ? id : key;
+      const auto it = std::find_if(candidates.begin(), candidates.end(), [&](const auto& c) {
+        return !blank(c) && !resolver.resolve(c).empty();
+      });
+      doc_key[id] = it == candidates.end() ? id : *it;
     }
   }
   // Query ids that appear in the qrels keep the order of queries.jsonl.

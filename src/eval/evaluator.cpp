@@ -25,6 +25,9 @@ std::vector<ConfigResult> evaluate(const EvalDataset& data, const std::vector<Ev
            "the dataset " + data.name + " has no query with a relevant skill in the corpus");
   if (depth == 0) depth = cutoffs.max_k();
   const std::size_t total = data.queries.size() * configs.size();
+  std::vector<std::unordered_set<std::int64_t>> relevant;  // per query, shared by the configs
+  for (const EvalQuery& q : data.queries)
+    relevant.emplace_back(q.relevant.begin(), q.relevant.end());
   std::size_t done = 0;
   std::vector<ConfigResult> out;
   for (const EvalConfig& c : configs) {
@@ -40,7 +43,8 @@ std::vector<ConfigResult> evaluate(const EvalDataset& data, const std::vector<Ev
     MetricAccumulator acc(cutoffs);
     std::vector<double> latencies;
     const auto start = std::chrono::steady_clock::now();
-    for (const EvalQuery& q : data.queries) {
+    for (std::size_t qi = 0; qi < data.queries.size(); ++qi) {
+      const EvalQuery& q = data.queries[qi];
       const auto t0 = std::chrono::steady_clock::now();
       std::vector<MatchResult> res;
       try {
@@ -57,7 +61,7 @@ std::vector<ConfigResult> evaluate(const EvalDataset& data, const std::vector<Ev
         run.ranking.push_back({m.skill.id, score});
         ids.push_back(m.skill.id);
       }
-      acc.add(ids, std::unordered_set<std::int64_t>(q.relevant.begin(), q.relevant.end()));
+      acc.add(ids, relevant[qi]);
       latencies.push_back(run.latency_ms);
       r.runs.push_back(std::move(run));
       if (progress) progress(++done, total);

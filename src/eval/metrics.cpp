@@ -98,16 +98,15 @@ MetricValues query_metrics(const std::vector<std::int64_t>& ranking,
   return out;
 }
 
-MetricValues MetricAccumulator::add(const std::vector<std::int64_t>& ranking,
-                                    const std::unordered_set<std::int64_t>& relevant) {
-  MetricValues q = query_metrics(ranking, relevant, cutoffs_);
+void MetricAccumulator::add(const std::vector<std::int64_t>& ranking,
+                            const std::unordered_set<std::int64_t>& relevant) {
+  const MetricValues q = query_metrics(ranking, relevant, cutoffs_);
   if (sums_.empty()) {
     sums_ = q;
   } else {
     for (std::size_t i = 0; i < q.size(); ++i) sums_[i].second += q[i].second;
   }
   ++queries_;
-  return q;
 }
 
 MetricValues MetricAccumulator::means() const {

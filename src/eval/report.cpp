@@ -217,16 +217,11 @@ std::string format_trec_qrels(const EvalDataset& d, const SkillResolver& resolve
 std::string format_svg(const EvalDataset& d, const std::vector<ConfigResult>& results) {
   static const char* kColours[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759",
                                    "#76b7b2", "#edc948", "#b07aa1", "#9c755f"};
-  std::vector<std::pair<std::string, std::vector<double>>> groups;
-  if (!results.empty()) {
-    for (std::size_t m = 0; m < results[0].metrics.size(); ++m) {
-      const std::string& name = results[0].metrics[m].first;
-      if (is_hit_rate(name)) continue;
-      std::vector<double> v;
-      for (const auto& c : results) v.push_back(c.metrics[m].second);
-      groups.emplace_back(name, std::move(v));
-    }
-  }
+  // The metric rows of the table, without its latency rows.
+  std::vector<Row> groups = rows(results);
+  groups.erase(
+      std::remove_if(groups.begin(), groups.end(), [](const Row& r) { return !r.higher_better; }),
+      groups.end());
   const double bar = 14, gap = 18, left = 50, top = 60, plot_h = 260;
   const double group_w = bar * double(results.size()) + gap;
   const double width = left + group_w * double(groups.size()) + 20;
@@ -247,17 +242,17 @@ std::string format_svg(const EvalDataset& d, const std::vector<ConfigResult>& re
   }
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const double x0 = left + gap / 2 + group_w * double(g);
-    for (std::size_t c = 0; c < groups[g].second.size(); ++c) {
-      const double v = std::clamp(groups[g].second[c], 0.0, 1.0);
+    for (std::size_t c = 0; c < groups[g].values.size(); ++c) {
+      const double v = std::clamp(groups[g].values[c], 0.0, 1.0);
       const double h = plot_h * v;
       s << "<rect x=\"" << x0 + bar * double(c) << "\" y=\"" << top + plot_h - h << "\" width=\""
         << bar - 1 << "\" height=\"" << h << "\" fill=\"" << kColours[c % 8] << "\"><title>"
-        << xml_escape(results[c].name) << " " << groups[g].first << " = "
-        << fixed(groups[g].second[c], 4) << "</title></rect>\n";
+        << xml_escape(results[c].name) << " " << groups[g].name << " = "
+        << fixed(groups[g].values[c], 4) << "</title></rect>\n";
     }
     const double cx = x0 + bar * double(results.size()) / 2;
     s << "<text transform=\"translate(" << cx << "," << top + plot_h + 12 << ") rotate(40)\">"
-      << xml_escape(groups[g].first) << "</text>\n";
+      << xml_escape(groups[g].name) << "</text>\n";
   }
   for (std::size_t c = 0; c < results.size(); ++c) {
     const double x = left + 160 * double(c % 4), y = 34 + 14 * double(c / 4);

@@ -84,7 +84,7 @@ std::vector<Matcher::Candidate> Matcher::retrieve(const std::string& text, const
     // skills: a graph search that must skip most nodes finds too few, and scanning the few
     // allowed rows exactly is fast.
     const std::size_t n_allowed =
-        static_cast<std::size_t>(std::count(allowed.begin(), allowed.end(), 1));
+        o.ann ? static_cast<std::size_t>(std::count(allowed.begin(), allowed.end(), 1)) : 0;
     const bool approximate = o.ann && n_allowed * 10 > allowed.size();
     SM_CHECK(!o.ann || ann_, ErrorKind::kInvalidArgument,
              "approximate search needs an index: run `skillmatch index --ann` first");
