@@ -15,10 +15,10 @@
 #include <random>
 #include <unordered_set>
 
-#include "skillmatch/ann_index.h"
-#include "skillmatch/evaluator.h"
-#include "skillmatch/exact_search.h"
-#include "skillmatch/runtime.h"
+#include "skillmatch/eval/evaluator.h"
+#include "skillmatch/index/ann_index.h"
+#include "skillmatch/index/exact_search.h"
+#include "skillmatch/model/runtime.h"
 
 using namespace skillmatch;
 using Clock = std::chrono::steady_clock;

@@ -15,12 +15,12 @@
 #include <fstream>
 #include <iostream>
 
-#include "skillmatch/bi_encoder.h"
-#include "skillmatch/cross_encoder.h"
-#include "skillmatch/csv.h"
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
-#include "skillmatch/runtime.h"
+#include "skillmatch/core/csv.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
+#include "skillmatch/model/bi_encoder.h"
+#include "skillmatch/model/cross_encoder.h"
+#include "skillmatch/model/runtime.h"
 
 using namespace skillmatch;
 using Clock = std::chrono::steady_clock;

@@ -13,12 +13,12 @@
 #include <filesystem>
 #include <sstream>
 
-#include "skillmatch/csv.h"
-#include "skillmatch/error.h"
-#include "skillmatch/indexer.h"
-#include "skillmatch/matcher.h"
-#include "skillmatch/runtime.h"
-#include "skillmatch/taxonomy_import.h"
+#include "skillmatch/catalog/taxonomy_import.h"
+#include "skillmatch/core/csv.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/index/indexer.h"
+#include "skillmatch/model/runtime.h"
+#include "skillmatch/search/matcher.h"
 
 using namespace skillmatch;
 namespace fs = std::filesystem;

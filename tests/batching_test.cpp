@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 namespace {

@@ -1,12 +1,12 @@
 // The bi-encoder against the float64 reference of the fixtures: every case, both pooling
 // fixtures, all three prompts; bfloat16 close to float32; results independent of batching.
-#include "skillmatch/bi_encoder.h"
+#include "skillmatch/model/bi_encoder.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 #include "test_util.h"
 
 namespace skillmatch {

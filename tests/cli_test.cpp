@@ -11,8 +11,8 @@
 
 #include "fake_hub.h"
 #include "jsonl.h"
-#include "skillmatch/error.h"
-#include "skillmatch/workspace.h"
+#include "skillmatch/catalog/workspace.h"
+#include "skillmatch/core/error.h"
 #include "test_util.h"
 
 namespace skillmatch {

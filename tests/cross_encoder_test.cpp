@@ -1,11 +1,11 @@
 // The cross-encoder against the float64 reference: every pair of rerank.json at both max lengths.
-#include "skillmatch/cross_encoder.h"
+#include "skillmatch/model/cross_encoder.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 #include "test_util.h"
 
 namespace skillmatch {

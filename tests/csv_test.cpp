@@ -1,8 +1,8 @@
-#include "skillmatch/csv.h"
+#include "skillmatch/core/csv.h"
 
 #include <gtest/gtest.h>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 #include "test_util.h"
 
 namespace skillmatch {

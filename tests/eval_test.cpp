@@ -4,9 +4,9 @@
 
 #include <cmath>
 
-#include "skillmatch/eval_dataset.h"
-#include "skillmatch/eval_metrics.h"
-#include "skillmatch/evaluator.h"
+#include "skillmatch/eval/dataset.h"
+#include "skillmatch/eval/evaluator.h"
+#include "skillmatch/eval/metrics.h"
 #include "test_util.h"
 
 namespace skillmatch {

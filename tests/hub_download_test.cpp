@@ -1,6 +1,6 @@
 // `pull` against a local HTTP server that imitates the Hub: the model-info API, resolve URLs
 // with ETags and sizes, Range requests, and a transfer that breaks off half-way.
-#include "skillmatch/hub_download.h"
+#include "skillmatch/hub/hub_download.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "fake_hub.h"
-#include "skillmatch/bi_encoder.h"
-#include "skillmatch/error.h"
-#include "skillmatch/model_hub.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/hub/model_hub.h"
+#include "skillmatch/model/bi_encoder.h"
 #include "test_util.h"
 
 namespace skillmatch {

@@ -1,8 +1,8 @@
-#include "skillmatch/io.h"
+#include "skillmatch/core/io.h"
 
 #include <gtest/gtest.h>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 #include "test_util.h"
 
 namespace skillmatch {

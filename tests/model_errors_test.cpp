@@ -2,10 +2,10 @@
 // names the file and the reason.
 #include <gtest/gtest.h>
 
-#include "skillmatch/bi_encoder.h"
-#include "skillmatch/cross_encoder.h"
-#include "skillmatch/error.h"
-#include "skillmatch/model_config.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/model/bi_encoder.h"
+#include "skillmatch/model/cross_encoder.h"
+#include "skillmatch/model/model_config.h"
 #include "test_util.h"
 
 namespace skillmatch {

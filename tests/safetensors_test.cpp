@@ -1,13 +1,13 @@
 // The safetensors reader and the weight loader: valid files in every float dtype, and every way a
 // file can be truncated or lie about its content.
-#include "skillmatch/safetensors.h"
+#include "skillmatch/model/safetensors.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "model/weights.h"
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 #include "test_util.h"
 
 namespace skillmatch {

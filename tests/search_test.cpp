@@ -3,12 +3,12 @@
 
 #include <cstdlib>
 
-#include "skillmatch/ann_index.h"
-#include "skillmatch/exact_search.h"
-#include "skillmatch/indexer.h"
-#include "skillmatch/matcher.h"
-#include "skillmatch/model_hub.h"
-#include "skillmatch/taxonomy_import.h"
+#include "skillmatch/catalog/taxonomy_import.h"
+#include "skillmatch/hub/model_hub.h"
+#include "skillmatch/index/ann_index.h"
+#include "skillmatch/index/exact_search.h"
+#include "skillmatch/index/indexer.h"
+#include "skillmatch/search/matcher.h"
 #include "test_util.h"
 
 namespace skillmatch {

@@ -1,10 +1,11 @@
 // The tokenizer against the real SentencePiece library (fixtures and golden file) and the
 // transformers conventions (special ids, pair layout, longest-first truncation).
-#include "skillmatch/tokenizer.h"
+#include "skillmatch/text/tokenizer.h"
+#include "skillmatch/core/utf8.h"
 
 #include <gtest/gtest.h>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 #include "test_util.h"
 
 namespace skillmatch {

@@ -1,13 +1,13 @@
 // The workspace and the taxonomy readers on the real data shipped in data/: import counts,
 // idempotent re-import, updates, filters, BM25, and every kind of bad input.
-#include "skillmatch/workspace.h"
+#include "skillmatch/catalog/workspace.h"
 
 #include <gtest/gtest.h>
 
 #include "catalog/sqlite.h"
 #include "core/zip.h"
-#include "skillmatch/error.h"
-#include "skillmatch/taxonomy_import.h"
+#include "skillmatch/catalog/taxonomy_import.h"
+#include "skillmatch/core/error.h"
 #include "test_util.h"
 
 namespace skillmatch {

@@ -6,13 +6,13 @@
 #include "commands.h"
 #include "io_options.h"
 #include "jsonl.h"
-#include "skillmatch/bi_encoder.h"
-#include "skillmatch/cross_encoder.h"
-#include "skillmatch/error.h"
-#include "skillmatch/model_config.h"
-#include "skillmatch/model_hub.h"
-#include "skillmatch/runtime.h"
-#include "skillmatch/tokenizer.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/hub/model_hub.h"
+#include "skillmatch/model/bi_encoder.h"
+#include "skillmatch/model/cross_encoder.h"
+#include "skillmatch/model/model_config.h"
+#include "skillmatch/model/runtime.h"
+#include "skillmatch/text/tokenizer.h"
 
 namespace fs = std::filesystem;
 

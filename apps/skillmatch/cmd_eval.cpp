@@ -7,12 +7,12 @@
 #include "commands.h"
 #include "jsonl.h"
 #include "pipeline.h"
-#include "skillmatch/error.h"
-#include "skillmatch/eval_dataset.h"
-#include "skillmatch/evaluator.h"
-#include "skillmatch/indexer.h"
-#include "skillmatch/io.h"
-#include "skillmatch/matcher.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
+#include "skillmatch/eval/dataset.h"
+#include "skillmatch/eval/evaluator.h"
+#include "skillmatch/index/indexer.h"
+#include "skillmatch/search/matcher.h"
 
 namespace fs = std::filesystem;
 

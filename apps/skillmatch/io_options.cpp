@@ -3,8 +3,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
 
 namespace skillmatch::cli {
 

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch::cli {
 

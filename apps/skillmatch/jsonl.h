@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "skillmatch/error.h"
-#include "skillmatch/jsonl_reader.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/jsonl_reader.h"
 
 namespace skillmatch::cli {
 

@@ -7,8 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
-#include "skillmatch/error.h"
-#include "skillmatch/runtime.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/model/runtime.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"skillmatch: tag course descriptions with the skills they teach"};

@@ -9,10 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "skillmatch/error.h"
-#include "skillmatch/indexer.h"
-#include "skillmatch/model_hub.h"
-#include "skillmatch/taxonomy_import.h"
+#include "skillmatch/catalog/taxonomy_import.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/hub/model_hub.h"
+#include "skillmatch/index/indexer.h"
 
 namespace fs = std::filesystem;
 

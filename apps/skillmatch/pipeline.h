@@ -11,13 +11,13 @@
 
 #include <CLI/CLI.hpp>
 
-#include "skillmatch/ann_index.h"
-#include "skillmatch/bi_encoder.h"
-#include "skillmatch/cross_encoder.h"
-#include "skillmatch/matcher.h"
-#include "skillmatch/taxonomy_import.h"
-#include "skillmatch/vector_store.h"
-#include "skillmatch/workspace.h"
+#include "skillmatch/catalog/taxonomy_import.h"
+#include "skillmatch/catalog/workspace.h"
+#include "skillmatch/index/ann_index.h"
+#include "skillmatch/index/vector_store.h"
+#include "skillmatch/model/bi_encoder.h"
+#include "skillmatch/model/cross_encoder.h"
+#include "skillmatch/search/matcher.h"
 
 namespace skillmatch::cli {
 

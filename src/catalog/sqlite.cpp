@@ -1,6 +1,6 @@
 #include "catalog/sqlite.h"
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch::sql {
 

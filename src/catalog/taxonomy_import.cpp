@@ -1,4 +1,4 @@
-#include "skillmatch/taxonomy_import.h"
+#include "skillmatch/catalog/taxonomy_import.h"
 
 #include <algorithm>
 #include <fstream>
@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/zip.h"
-#include "skillmatch/csv.h"
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
-#include "skillmatch/jsonl_reader.h"
+#include "skillmatch/core/csv.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
+#include "skillmatch/core/jsonl_reader.h"
 
 namespace fs = std::filesystem;
 

@@ -1,4 +1,4 @@
-#include "skillmatch/workspace.h"
+#include "skillmatch/catalog/workspace.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,8 +10,8 @@
 #include "catalog/german_analyzer.h"
 #include "catalog/sqlite.h"
 #include "core/hash.h"
-#include "skillmatch/error.h"
-#include "skillmatch/tokenizer.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/utf8.h"
 
 namespace fs = std::filesystem;
 

@@ -1,8 +1,8 @@
-#include "skillmatch/csv.h"
+#include "skillmatch/core/csv.h"
 
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
-#include "skillmatch/tokenizer.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
+#include "skillmatch/core/utf8.h"
 
 namespace skillmatch {
 

@@ -1,4 +1,4 @@
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 

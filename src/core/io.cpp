@@ -1,4 +1,4 @@
-#include "skillmatch/io.h"
+#include "skillmatch/core/io.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <random>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace fs = std::filesystem;
 

@@ -1,6 +1,6 @@
 #include "core/json_util.h"
 
-#include "skillmatch/io.h"
+#include "skillmatch/core/io.h"
 
 namespace skillmatch {
 

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 

@@ -1,6 +1,6 @@
-#include "skillmatch/jsonl_reader.h"
+#include "skillmatch/core/jsonl_reader.h"
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "skillmatch/io.h"
+#include "skillmatch/core/io.h"
 
 namespace skillmatch {
 

@@ -1,16 +1,16 @@
-#include "skillmatch/eval_dataset.h"
+#include "skillmatch/eval/dataset.h"
 
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include "skillmatch/csv.h"
-#include "skillmatch/error.h"
-#include "skillmatch/indexer.h"
-#include "skillmatch/io.h"
-#include "skillmatch/jsonl_reader.h"
-#include "skillmatch/tokenizer.h"
+#include "skillmatch/core/csv.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
+#include "skillmatch/core/jsonl_reader.h"
+#include "skillmatch/core/utf8.h"
+#include "skillmatch/index/indexer.h"
 
 namespace fs = std::filesystem;
 

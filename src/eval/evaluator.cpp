@@ -1,11 +1,11 @@
-#include "skillmatch/evaluator.h"
+#include "skillmatch/eval/evaluator.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <unordered_set>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 

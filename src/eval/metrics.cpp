@@ -1,9 +1,9 @@
-#include "skillmatch/eval_metrics.h"
+#include "skillmatch/eval/metrics.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 namespace {

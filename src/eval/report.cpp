@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "skillmatch/evaluator.h"
+#include "skillmatch/eval/evaluator.h"
 
 namespace skillmatch {
 namespace {

@@ -1,4 +1,4 @@
-#include "skillmatch/ann_index.h"
+#include "skillmatch/index/ann_index.h"
 
 #include <faiss/IndexHNSW.h>
 #include <faiss/impl/FaissException.h>
@@ -9,8 +9,8 @@
 #include <cstring>
 #include <mutex>
 
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
 
 namespace fs = std::filesystem;
 

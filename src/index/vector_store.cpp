@@ -1,4 +1,4 @@
-#include "skillmatch/vector_store.h"
+#include "skillmatch/index/vector_store.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
 
 namespace fs = std::filesystem;
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 

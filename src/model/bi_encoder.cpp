@@ -1,11 +1,11 @@
-#include "skillmatch/bi_encoder.h"
+#include "skillmatch/model/bi_encoder.h"
 
 #include <cmath>
 
 #include "core/json_util.h"
 #include "model/transformer_model.h"
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
 
 namespace fs = std::filesystem;
 

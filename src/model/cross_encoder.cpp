@@ -1,9 +1,9 @@
-#include "skillmatch/cross_encoder.h"
+#include "skillmatch/model/cross_encoder.h"
 
 #include <cmath>
 
 #include "model/transformer_model.h"
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace fs = std::filesystem;
 

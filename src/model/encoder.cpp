@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "model/kernels.h"
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 

@@ -8,8 +8,8 @@
 #include <ATen/ATen.h>
 
 #include "model/weights.h"
-#include "skillmatch/model_config.h"
-#include "skillmatch/tokenizer.h"
+#include "skillmatch/model/model_config.h"
+#include "skillmatch/text/tokenizer.h"
 
 namespace skillmatch {
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 namespace {

@@ -1,10 +1,10 @@
-#include "skillmatch/model_config.h"
+#include "skillmatch/model/model_config.h"
 
 #include <nlohmann/json.hpp>
 
 #include "core/json_util.h"
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
 
 namespace skillmatch {
 

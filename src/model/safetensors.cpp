@@ -1,11 +1,11 @@
-#include "skillmatch/safetensors.h"
+#include "skillmatch/model/safetensors.h"
 
 #include <algorithm>
 #include <limits>
 
 #include <nlohmann/json.hpp>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch {
 namespace {

@@ -5,7 +5,7 @@
 #include <atomic>
 
 #include "model/torch_runtime.h"
-#include "skillmatch/runtime.h"
+#include "skillmatch/model/runtime.h"
 
 namespace skillmatch {
 namespace {

@@ -7,8 +7,8 @@
 #include "core/json_util.h"
 #include "model/batching.h"
 #include "model/torch_runtime.h"
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
 
 namespace fs = std::filesystem;
 

@@ -11,11 +11,11 @@
 
 #include "model/encoder.h"
 #include "model/weights.h"
-#include "skillmatch/bi_encoder.h"
-#include "skillmatch/inference.h"
-#include "skillmatch/model_config.h"
-#include "skillmatch/runtime.h"
-#include "skillmatch/tokenizer.h"
+#include "skillmatch/model/bi_encoder.h"
+#include "skillmatch/model/inference.h"
+#include "skillmatch/model/model_config.h"
+#include "skillmatch/model/runtime.h"
+#include "skillmatch/text/tokenizer.h"
 
 namespace skillmatch {
 

@@ -6,9 +6,9 @@
 #include <torch/serialize.h>
 
 #include "model/kernels.h"
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
-#include "skillmatch/safetensors.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
+#include "skillmatch/model/safetensors.h"
 
 namespace fs = std::filesystem;
 

@@ -1,11 +1,12 @@
-#include "skillmatch/matcher.h"
+#include "skillmatch/search/matcher.h"
 
 #include <algorithm>
 
 #include "core/hash.h"
-#include "skillmatch/error.h"
-#include "skillmatch/exact_search.h"
-#include "skillmatch/indexer.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/utf8.h"
+#include "skillmatch/index/exact_search.h"
+#include "skillmatch/index/indexer.h"
 
 namespace skillmatch {
 

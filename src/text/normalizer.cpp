@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch::text {
 namespace {

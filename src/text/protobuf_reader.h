@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 
 namespace skillmatch::text {
 

@@ -1,6 +1,6 @@
 #include "text/sentencepiece_model.h"
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 #include "text/protobuf_reader.h"
 
 namespace skillmatch::text {

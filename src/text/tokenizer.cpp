@@ -1,9 +1,10 @@
-#include "skillmatch/tokenizer.h"
+#include "skillmatch/text/tokenizer.h"
 
 #include <algorithm>
 
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
+#include "skillmatch/core/utf8.h"
 #include "text/normalizer.h"
 #include "text/sentencepiece_model.h"
 #include "text/unigram.h"
@@ -132,43 +133,6 @@ std::string Tokenizer::id_to_piece(std::int32_t id) const {
   }
   if (id == mask_id()) return "<mask>";
   return impl_->pieces[static_cast<std::size_t>(id - 1)];
-}
-
-void validate_utf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  auto fail = [&](std::size_t at) {
-    throw Error(ErrorKind::kInvalidArgument, "invalid UTF-8 at byte " + std::to_string(at));
-  };
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2, cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3, cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4, cp = c & 0x07;
-    } else {
-      fail(i);
-    }
-    if (i + len > n) fail(i);
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xc0) != 0x80) fail(i);
-      cp = (cp << 6) | (p[i + k] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-      fail(i);
-    }
-    i += len;
-  }
 }
 
 }  // namespace skillmatch

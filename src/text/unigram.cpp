@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 
-#include "skillmatch/error.h"
+#include "skillmatch/core/error.h"
 #include "text/normalizer.h"
 
 namespace skillmatch::text {

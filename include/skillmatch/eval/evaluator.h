@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "skillmatch/bi_encoder.h"  // ProgressFn
-#include "skillmatch/eval_dataset.h"
-#include "skillmatch/eval_metrics.h"
-#include "skillmatch/matcher.h"
+#include "skillmatch/eval/dataset.h"
+#include "skillmatch/eval/metrics.h"
+#include "skillmatch/model/bi_encoder.h"  // ProgressFn
+#include "skillmatch/search/matcher.h"
 
 namespace skillmatch {
 

@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "skillmatch/matrix.h"
+#include "skillmatch/core/matrix.h"
 
 namespace skillmatch {
 

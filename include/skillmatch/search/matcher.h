@@ -16,12 +16,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "skillmatch/ann_index.h"
-#include "skillmatch/bi_encoder.h"
-#include "skillmatch/cross_encoder.h"
-#include "skillmatch/matrix.h"
-#include "skillmatch/vector_store.h"
-#include "skillmatch/workspace.h"
+#include "skillmatch/catalog/workspace.h"
+#include "skillmatch/core/matrix.h"
+#include "skillmatch/index/ann_index.h"
+#include "skillmatch/index/vector_store.h"
+#include "skillmatch/model/bi_encoder.h"
+#include "skillmatch/model/cross_encoder.h"
 
 namespace skillmatch {
 

@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "skillmatch/inference.h"
-#include "skillmatch/matrix.h"
-#include "skillmatch/runtime.h"
-#include "skillmatch/tokenizer.h"
+#include "skillmatch/core/matrix.h"
+#include "skillmatch/model/inference.h"
+#include "skillmatch/model/runtime.h"
+#include "skillmatch/text/tokenizer.h"
 
 namespace skillmatch {
 

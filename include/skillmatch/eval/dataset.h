@@ -31,7 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "skillmatch/workspace.h"
+#include "skillmatch/catalog/workspace.h"
 
 namespace skillmatch {
 

@@ -17,10 +17,10 @@
 #include <utility>
 #include <vector>
 
-#include "skillmatch/bi_encoder.h"
-#include "skillmatch/inference.h"
-#include "skillmatch/runtime.h"
-#include "skillmatch/tokenizer.h"
+#include "skillmatch/model/bi_encoder.h"
+#include "skillmatch/model/inference.h"
+#include "skillmatch/model/runtime.h"
+#include "skillmatch/text/tokenizer.h"
 
 namespace skillmatch {
 

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "skillmatch/io.h"
+#include "skillmatch/core/io.h"
 
 namespace skillmatch {
 

@@ -1,4 +1,4 @@
-#include "skillmatch/exact_search.h"
+#include "skillmatch/index/exact_search.h"
 
 #include <algorithm>
 

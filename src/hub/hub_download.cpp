@@ -1,4 +1,4 @@
-#include "skillmatch/hub_download.h"
+#include "skillmatch/hub/hub_download.h"
 
 #include <httplib.h>
 #include <unistd.h>
@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
-#include "skillmatch/model_hub.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
+#include "skillmatch/hub/model_hub.h"
 
 namespace fs = std::filesystem;
 

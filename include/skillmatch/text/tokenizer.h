@@ -70,8 +70,4 @@ class Tokenizer {
 std::pair<std::size_t, std::size_t> longest_first_truncation(std::size_t len_a, std::size_t len_b,
                                                              std::size_t to_remove);
 
-// Throws kInvalidArgument ("invalid UTF-8 at byte N") unless `text` is valid UTF-8
-// (no overlongs, no surrogates, nothing above U+10FFFF).
-void validate_utf8(std::string_view text);
-
 }  // namespace skillmatch

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "skillmatch/matrix.h"
+#include "skillmatch/core/matrix.h"
 
 namespace skillmatch {
 

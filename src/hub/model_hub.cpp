@@ -1,9 +1,9 @@
-#include "skillmatch/model_hub.h"
+#include "skillmatch/hub/model_hub.h"
 
 #include <cstdlib>
 
-#include "skillmatch/error.h"
-#include "skillmatch/io.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/io.h"
 
 namespace fs = std::filesystem;
 

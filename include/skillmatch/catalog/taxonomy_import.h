@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "skillmatch/workspace.h"
+#include "skillmatch/catalog/workspace.h"
 
 namespace skillmatch {
 

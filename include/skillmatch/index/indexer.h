@@ -4,17 +4,12 @@
 #include <filesystem>
 #include <string>
 
-#include "skillmatch/bi_encoder.h"
-#include "skillmatch/vector_store.h"
-#include "skillmatch/workspace.h"
+#include "skillmatch/catalog/skill_format.h"
+#include "skillmatch/catalog/workspace.h"
+#include "skillmatch/index/vector_store.h"
+#include "skillmatch/model/bi_encoder.h"
 
 namespace skillmatch {
-
-inline constexpr const char* kDefaultPassageTemplate = "passage: {label}: {description}";
-
-// `template_text` with {label}, {description}, {uri}, {alt_labels} (comma-separated) and
-// {taxonomy} replaced by the skill's fields.
-std::string format_skill(const std::string& template_text, const Skill& skill);
 
 // The vector file of a workspace for an identity: DIR/vectors-<key>.bin.
 std::filesystem::path vector_file(const Workspace& ws, const VectorIdentity& id);

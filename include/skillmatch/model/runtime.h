@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "skillmatch/core/cpu.h"
+
 namespace skillmatch {
 
 // Number type of the weights and activations during inference.
@@ -22,17 +24,6 @@ const char* dtype_name(DType dtype) noexcept;
 
 // kAuto resolved for this CPU; other values unchanged.
 DType resolve_dtype(DType dtype) noexcept;
-
-// True when the CPU has hardware bfloat16 matrix products (AMX-BF16 or AVX512-BF16). Without
-// them libtorch computes bfloat16 products in a slow scalar path (about 100x slower than float32
-// on an AVX2 machine, measured), so kAuto picks float32 there.
-bool cpu_has_native_bf16() noexcept;
-
-// Short description of the CPU features that matter for speed ("avx2 fma", "avx512f amx-bf16").
-std::string cpu_features();
-
-// Cores this process may run on (sched_getaffinity), at least 1.
-int available_cores() noexcept;
 
 // Sets the intra-op thread count of the inference runtime; n <= 0 means available_cores().
 // Without a call, loading the first model sets it to available_cores(). Loading a model also

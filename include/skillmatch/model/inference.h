@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-#include "skillmatch/runtime.h"
+#include "skillmatch/model/runtime.h"
 
 namespace skillmatch {
 
