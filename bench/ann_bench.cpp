@@ -17,7 +17,7 @@
 
 #include "skillmatch/eval/evaluator.h"
 #include "skillmatch/index/ann_index.h"
-#include "skillmatch/index/exact_search.h"
+#include "skillmatch/index/dense_index.h"
 #include "skillmatch/model/runtime.h"
 
 using namespace skillmatch;

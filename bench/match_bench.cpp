@@ -13,12 +13,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "skillmatch/catalog/taxonomy_import.h"
 #include "skillmatch/core/csv.h"
-#include "skillmatch/core/error.h"
-#include "skillmatch/index/indexer.h"
-#include "skillmatch/model/runtime.h"
-#include "skillmatch/search/matcher.h"
+#include "skillmatch/engine.h"
 
 using namespace skillmatch;
 namespace fs = std::filesystem;
@@ -53,30 +49,30 @@ int main(int argc, char** argv) {
   app.add_option("--runs", runs, "latency samples per mode")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
-    InferenceOptions o;
-    o.dtype = parse_dtype(dtype);
-    const BiEncoder enc = BiEncoder::load(embedder, o);
-    const CrossEncoder ce = CrossEncoder::load(reranker, o);
-    std::printf("cpu: %s, threads: %d, dtype: %s\n", cpu_features().c_str(), num_threads(),
-                dtype_name(enc.dtype()));
-
     fs::remove_all(workspace);
-    Workspace ws = Workspace::open(workspace, true);
-    const auto esco =
-        read_esco_skills(fs::path(data) / "esco-de-1.1.0" / "skills_de_v1.1.0_enriched.csv",
-                         "esco-de", "1.1.0", "de");
-    ws.import_taxonomy(esco.info, esco.skills);
-    const auto greta = read_greta(fs::path(data) / "greta" / "greta_facets_de.csv");
-    ws.import_taxonomy(greta.info, greta.skills);
+    EngineOptions eo;
+    eo.workspace = workspace;
+    eo.data_dir = data;
+    Engine engine(eo);
+    MatchOptions base;
+    base.embedder = embedder;
+    base.reranker = reranker;
+    base.settings.dtype = parse_dtype(dtype);
+    const ModelInfo info = engine.model_info(embedder, base.settings);
+    engine.model_info(reranker, base.settings);
+    std::printf("cpu: %s, threads: %d, dtype: %s\n", cpu_features().c_str(), num_threads(),
+                dtype_name(info.dtype));
 
-    const VectorIdentity id = vector_identity(enc, embedder, embedder, kDefaultPassageTemplate);
+    // The shipped ESCO German and GRETA, then every skill embedded.
+    std::printf("taxonomies: %zu skills\n", engine.skill_count());
     auto t = Clock::now();
-    const IndexStats st = index_skills(ws, enc, id);
+    IndexOptions io;
+    io.embedder = embedder;
+    io.settings = base.settings;
+    const IndexStats st = engine.index(io).stats;
     const double index_s = since(t);
     std::printf("index: %zu skills in %.1f s (%.1f skills/s)\n", st.skills, index_s,
                 double(st.skills) / index_s);
-    const VectorStore vs = VectorStore::open(vector_file(ws, id), id, false);
-    const Matcher m(ws, &enc, &vs, &ce);
 
     std::vector<std::string> texts;
     {
@@ -86,7 +82,11 @@ int main(int argc, char** argv) {
       while (csv.next(row)) texts.push_back(first_words(row[c], 65));
     }
     std::size_t tokens = 0;
-    for (const auto& ids : enc.tokenize(texts, "query: ")) tokens += ids.size();
+    TokenizeOptions to;
+    to.model = embedder;
+    std::vector<std::string> queries;
+    for (const auto& text : texts) queries.push_back("query: " + text);
+    for (const auto& ids : engine.tokenize(queries, to)) tokens += ids.size();
     std::printf("queries: %zu course texts, %.0f tokens on average\n", texts.size(),
                 double(tokens) / double(texts.size()));
 
@@ -99,26 +99,25 @@ int main(int argc, char** argv) {
          {Mode{"dense", RetrievalMode::kDense, false}, Mode{"bm25", RetrievalMode::kBm25, false},
           Mode{"hybrid", RetrievalMode::kHybrid, false},
           Mode{"hybrid+rerank30", RetrievalMode::kHybrid, true}}) {
-      MatchOptions mo;
-      mo.mode = md.mode;
-      mo.rerank = md.rerank;
-      mo.candidates = 30;
-      m.match(texts[0], mo);  // warm-up
+      MatchOptions mo = base;
+      mo.search.mode = md.mode;
+      mo.search.rerank = md.rerank;
+      mo.search.candidates = 30;
+      engine.match(texts[0], mo);  // warm-up
       std::vector<double> ms;
       for (int i = 0; i < runs; ++i) {
         t = Clock::now();
-        m.match(texts[static_cast<std::size_t>(i) % texts.size()], mo);
+        engine.match(texts[static_cast<std::size_t>(i) % texts.size()], mo);
         ms.push_back(since(t) * 1000);
       }
       std::sort(ms.begin(), ms.end());
       std::printf("match %-16s p50 %7.1f ms  p95 %7.1f ms\n", md.name, ms[ms.size() / 2],
                   ms[std::min(ms.size() - 1, ms.size() * 95 / 100)]);
     }
-    MatchOptions mo;
     std::vector<std::string> batch;
     for (std::size_t i = 0; i < 64; ++i) batch.push_back(texts[i % texts.size()]);
     t = Clock::now();
-    m.match_batch(batch, mo);
+    engine.match_batch(batch, base);
     const double bs = since(t);
     std::printf("batch hybrid+rerank30: %.2f courses/s (64 courses in %.1f s)\n", 64 / bs, bs);
     fs::remove_all(workspace);

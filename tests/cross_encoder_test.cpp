@@ -17,13 +17,19 @@ struct Case {
   TextPair pair;
   std::size_t max_length;
   double score, sigmoid;
+  TokenIds ids;
 };
 
-std::vector<Case> cases() {
+// rerank.json: truncated longest-first; rerank_flagembedding.json: as FlagReranker does today.
+std::vector<Case> cases(const char* file = "rerank.json") {
   std::vector<Case> out;
-  const auto json = test::load_json(fixtures() / "expected" / "rerank.json");
+  const auto json = test::load_json(fixtures() / "expected" / file);
   for (const auto& c : json["cases"]) {
-    out.push_back({{c["query"], c["passage"]}, c["max_length"], c["score"], c["score_sigmoid"]});
+    out.push_back({{c["query"], c["passage"]},
+                   c["max_length"],
+                   c["score"],
+                   c["score_sigmoid"],
+                   c["ids"].get<TokenIds>()});
   }
   return out;
 }
@@ -35,10 +41,10 @@ InferenceOptions opts(DType dtype, std::size_t batch = 32) {
   return o;
 }
 
-TEST(CrossEncoder, Float32MatchesReferenceWithin1e4) {
+void expect_reference(const char* file, PairTruncation truncation) {
   const CrossEncoder ce = CrossEncoder::load(fixtures() / "reranker", opts(DType::kFloat32));
   EXPECT_EQ(ce.max_length(), 512u);
-  const auto cs = cases();
+  const auto cs = cases(file);
   ASSERT_EQ(cs.size(), 18u);
   for (std::size_t max_len : {512u, 64u}) {
     std::vector<TextPair> pairs;
@@ -48,13 +54,53 @@ TEST(CrossEncoder, Float32MatchesReferenceWithin1e4) {
       pairs.push_back(c.pair);
       refs.push_back(&c);
     }
-    const auto scores = ce.score(pairs, max_len);
+    PairOptions po;
+    po.truncation = truncation;
+    po.max_length = max_len;
+    const auto ids = ce.tokenize(pairs, po);
+    const auto scores = ce.score(pairs, po);
     ASSERT_EQ(scores.size(), pairs.size());
     for (std::size_t i = 0; i < scores.size(); ++i) {
-      EXPECT_NEAR(scores[i], refs[i]->score, 1e-4) << pairs[i].first.substr(0, 40);
+      EXPECT_EQ(ids[i], refs[i]->ids) << file << ": " << pairs[i].first.substr(0, 40);
+      EXPECT_NEAR(scores[i], refs[i]->score, 1e-4) << file << ": " << pairs[i].first.substr(0, 40);
       EXPECT_NEAR(sigmoid(scores[i]), refs[i]->sigmoid, 1e-4);
     }
   }
+}
+
+TEST(CrossEncoder, Float32MatchesFlagEmbeddingReferenceByDefault) {
+  EXPECT_EQ(PairOptions{}.truncation, PairTruncation::kFlagEmbedding);
+  expect_reference("rerank_flagembedding.json", PairTruncation::kFlagEmbedding);
+}
+
+TEST(CrossEncoder, Float32MatchesLongestFirstReference) {
+  expect_reference("rerank.json", PairTruncation::kLongestFirst);
+}
+
+// The two rules differ only where the query is longer than 3/4 of the max length.
+TEST(CrossEncoder, TruncationRulesDifferOnlyForLongQueries) {
+  const auto lf = cases("rerank.json");
+  const auto fe = cases("rerank_flagembedding.json");
+  ASSERT_EQ(lf.size(), fe.size());
+  const CrossEncoder ce = CrossEncoder::load(fixtures() / "reranker", opts(DType::kFloat32));
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < lf.size(); ++i) {
+    const std::size_t query_ids = ce.tokenizer().encode_pieces(lf[i].pair.first).size();
+    if (lf[i].ids != fe[i].ids) {
+      ++differ;
+      EXPECT_GT(query_ids, lf[i].max_length * 3 / 4) << lf[i].pair.first.substr(0, 40);
+    }
+  }
+  EXPECT_GT(differ, 0u) << "the fixtures should hold a pair that the rules cut differently";
+  // A custom query limit, and a max length too short for the query alone.
+  PairOptions po;
+  po.max_length = 12;
+  po.query_max_length = 4;
+  const TokenIds ids = ce.tokenize({{lf[0].pair.first, lf[0].pair.second}}, po)[0];
+  EXPECT_EQ(ids.size(), 12u);
+  EXPECT_EQ(ids[5], Tokenizer::kEos);  // <s> + 4 query ids + </s>
+  po.query_max_length = 100;
+  EXPECT_EQ(ce.tokenize({{lf[0].pair.first, lf[0].pair.second}}, po)[0].size(), 12u);
 }
 
 TEST(CrossEncoder, BFloat16IsCloseToFloat32) {
@@ -102,7 +148,9 @@ TEST(CrossEncoder, SigmoidIsStableAtTheExtremes) {
 
 TEST(CrossEncoder, MaxLengthBeyondModelIsRejected) {
   const CrossEncoder ce = CrossEncoder::load(fixtures() / "reranker");
-  EXPECT_THROW(ce.score({{"a", "b"}}, 600), Error);
+  PairOptions po;
+  po.max_length = 600;
+  EXPECT_THROW(ce.score({{"a", "b"}}, po), Error);
   EXPECT_THROW(ce.score({{"a", "\xC3"}}), Error);
 }
 

@@ -7,6 +7,7 @@
 #include "skillmatch/eval/dataset.h"
 #include "skillmatch/eval/evaluator.h"
 #include "skillmatch/eval/metrics.h"
+#include "skillmatch/search/matcher.h"
 #include "test_util.h"
 
 namespace skillmatch {
@@ -267,11 +268,17 @@ TEST_F(EvalDatasetTest, EvaluateRanksTiesInWorkspaceOrderAndWritesReports) {
                           "{\"anchor\": \"Team\", \"positive\": \"u:team2\"}\n"
                           "{\"anchor\": \"Schweißen von Metall\", \"positive\": \"u:weld\"}\n");
   const EvalDataset d = load_dataset(p, *resolver_);
-  const Matcher m(*ws_, nullptr, nullptr, nullptr);
+  const Matcher m(ws_->snapshot(), std::nullopt, nullptr, std::nullopt);
   EvalConfig c;
   c.name = "bm25 test";
-  c.matcher = &m;
-  c.options.mode = RetrievalMode::kBm25;
+  c.rank = [&](const std::string& text, std::size_t depth) {
+    SearchOptions o;
+    o.mode = RetrievalMode::kBm25;
+    o.candidates = o.top = depth;
+    std::vector<RankedSkill> out;
+    for (const auto& r : m.match(*ws_, text, o)) out.push_back({r.skill.id, r.score});
+    return out;
+  };
   const auto results = evaluate(d, {c}, MetricCutoffs{});
   ASSERT_EQ(results.size(), 1u);
   const auto& r = results[0];

@@ -6,7 +6,7 @@
 #include "skillmatch/catalog/taxonomy_import.h"
 #include "skillmatch/hub/model_hub.h"
 #include "skillmatch/index/ann_index.h"
-#include "skillmatch/index/exact_search.h"
+#include "skillmatch/index/dense_index.h"
 #include "skillmatch/index/indexer.h"
 #include "skillmatch/search/matcher.h"
 #include "test_util.h"
@@ -53,7 +53,14 @@ class SearchTest : public ::testing::Test {
   }
   VectorStore index() {
     index_skills(*ws_, *enc_, id_);
-    return VectorStore::open(vector_file(*ws_, id_), id_, false);
+    return VectorStore::read(vector_file(*ws_, id_), id_);
+  }
+  // A matcher over every skill of the workspace with the vectors of `vs`.
+  Matcher matcher(const VectorStore& vs, bool rerank) const {
+    const auto skills = ws_->snapshot();
+    return Matcher(skills, *enc_,
+                   std::make_shared<DenseIndex>(DenseIndex::from_store(vs, ws_->skill_ids())),
+                   rerank ? std::optional<CrossEncoder>(*ce_) : std::nullopt);
   }
   test::TempDir dir_;
   std::unique_ptr<Workspace> ws_;
@@ -66,7 +73,7 @@ TEST_F(SearchTest, IndexStoresThePassageEmbeddings) {
   const IndexStats s = index_skills(*ws_, *enc_, id_);
   EXPECT_EQ(s.skills, 8u);
   EXPECT_EQ(s.embedded, 8u);
-  const VectorStore vs = VectorStore::open(vector_file(*ws_, id_), id_, false);
+  const VectorStore vs = VectorStore::read(vector_file(*ws_, id_), id_);
   const Skill sk = *ws_->find("mini", "s1");
   const Matrix expected = enc_->embed({format_skill(kDefaultPassageTemplate, sk)});
   const float* v = vs.vector(sk.id);
@@ -94,8 +101,11 @@ TEST_F(SearchTest, ReindexTouchesOnlyChangedSkillsAndResumesAfterAKill) {
   const std::string bytes = test::slurp(file);
   const std::size_t record = 16 + 4 * enc_->dimension();
   test::spit(file, bytes.substr(0, size - record - record / 2));  // lose 1.5 records
-  const VectorStore partial = VectorStore::open(file, id_, false);
-  EXPECT_EQ(fs::file_size(file), size - 2 * record);  // the partial record is dropped
+  // A reader sees the whole records and leaves the file alone; the next writer drops the rest.
+  EXPECT_EQ(VectorStore::read(file, id_).size(), 7u);  // the changed skill's record is lost
+  EXPECT_EQ(fs::file_size(file), size - record - record / 2);
+  VectorStore::open_for_append(file, id_);
+  EXPECT_EQ(fs::file_size(file), size - 2 * record);
   const IndexStats resumed = index_skills(*ws_, *enc_, id_);
   EXPECT_GE(resumed.embedded, 1u);
   EXPECT_LE(resumed.embedded, 2u);
@@ -108,27 +118,48 @@ TEST_F(SearchTest, VectorsOfAnotherModelAreRefusedNamingBoth) {
   other.model = "embedder-cls";
   other.fingerprint = model_fingerprint(test::fixtures() / "embedder-cls");
   EXPECT_NE(other.fingerprint, id_.fingerprint);
-  test::expect_error([&] { VectorStore::open(vector_file(*ws_, id_), other, false); },
+  test::expect_error([&] { VectorStore::read(vector_file(*ws_, id_), other); },
                      ErrorKind::kInvalidArgument, {"embedder-mean", "embedder-cls"});
   test::spit(dir_ / "junk.bin", "not vectors");
-  test::expect_error([&] { VectorStore::open(dir_ / "junk.bin", id_, false); }, ErrorKind::kCorrupt,
+  test::expect_error([&] { VectorStore::read(dir_ / "junk.bin", id_); }, ErrorKind::kCorrupt,
                      {"junk.bin"});
+  test::expect_error([&] { VectorStore::read(dir_ / "missing.bin", id_); }, ErrorKind::kNotFound,
+                     {"missing.bin"});
+  // A writer sets a damaged file aside and starts anew, saying where it went.
+  const VectorStore fresh = VectorStore::open_for_append(dir_ / "junk.bin", id_);
+  EXPECT_EQ(fresh.size(), 0u);
+  ASSERT_FALSE(fresh.set_aside().empty());
+  EXPECT_EQ(test::slurp(fresh.set_aside()), "not vectors");
+  // A store read without the writer's lock cannot append.
+  VectorStore ro = VectorStore::read(vector_file(*ws_, id_), id_);
+  test::expect_error([&] { ro.append({1}, {1}, Matrix(1, id_.dimension)); },
+                     ErrorKind::kInvalidArgument, {"reading only"});
 }
 
 TEST_F(SearchTest, IncompleteIndexIsRefusedByTheMatcher) {
-  const VectorStore empty = VectorStore::open(vector_file(*ws_, id_), id_, true);
-  test::expect_error([&] { Matcher(*ws_, enc_.get(), &empty, nullptr); },
-                     ErrorKind::kInvalidArgument, {"incomplete", "8 of 8"});
+  VectorStore vs = index();
+  // Vectors of the first four skills only: matching among those works, the others are missing.
+  const auto ids = ws_->skill_ids();
+  const std::vector<std::int64_t> half(ids.begin(), ids.begin() + 4);
+  const Matcher m(ws_->snapshot(), *enc_,
+                  std::make_shared<DenseIndex>(DenseIndex::from_store(vs, half)), std::nullopt);
+  SearchOptions o;
+  o.mode = RetrievalMode::kDense;
+  test::expect_error([&] { m.match(*ws_, "Excel", o); }, ErrorKind::kInvalidArgument,
+                     {"4 of the 8 skills", "no vector", "skillmatch index"});
+  o.filter.skill_types = {"skill/competence"};  // s0, s2: both have vectors... and s4, s6 not
+  test::expect_error([&] { m.match(*ws_, "Excel", o); }, ErrorKind::kInvalidArgument,
+                     {"2 of the 4 skills"});
 }
 
 TEST_F(SearchTest, DenseRetrievalIsExactCosine) {
   const VectorStore vs = index();
-  const Matcher m(*ws_, enc_.get(), &vs, nullptr);
-  MatchOptions o;
+  const Matcher m = matcher(vs, false);
+  SearchOptions o;
   o.mode = RetrievalMode::kDense;
   o.top = 8;
   const std::string text = "Einführung in Excel und Tabellen";
-  const auto res = m.match(text, o);
+  const auto res = m.match(*ws_, text, o);
   ASSERT_EQ(res.size(), 8u);
   const Matrix q = enc_->embed({text}, "query: ");
   for (const auto& r : res) {
@@ -143,12 +174,12 @@ TEST_F(SearchTest, DenseRetrievalIsExactCosine) {
 
 TEST_F(SearchTest, RerankOrderEqualsCrossEncoderOrder) {
   const VectorStore vs = index();
-  const Matcher m(*ws_, enc_.get(), &vs, ce_.get());
-  MatchOptions o;
+  const Matcher m = matcher(vs, true);
+  SearchOptions o;
   o.top = 8;
   o.candidates = 8;
   const std::string text = "Buchhaltung und Excel für das Büro";
-  const auto res = m.match(text, o);
+  const auto res = m.match(*ws_, text, o);
   ASSERT_EQ(res.size(), 8u);
   std::vector<TextPair> pairs;
   for (const auto& r : res) pairs.push_back({text, r.skill.record.label});
@@ -165,17 +196,17 @@ TEST_F(SearchTest, RerankOrderEqualsCrossEncoderOrder) {
 
 TEST_F(SearchTest, Bm25HybridAndFusion) {
   const VectorStore vs = index();
-  const Matcher m(*ws_, enc_.get(), &vs, nullptr);
-  MatchOptions o;
+  const Matcher m = matcher(vs, false);
+  SearchOptions o;
   o.mode = RetrievalMode::kBm25;
-  auto res = m.match("Python programmieren lernen", o);
+  auto res = m.match(*ws_, "Python programmieren lernen", o);
   ASSERT_FALSE(res.empty());
   EXPECT_EQ(res[0].skill.record.uri, "s2");
   EXPECT_FALSE(res[0].cosine.has_value());
 
   o.mode = RetrievalMode::kHybrid;
   o.fusion = Fusion::kRrf;
-  res = m.match("Python programmieren lernen", o);
+  res = m.match(*ws_, "Python programmieren lernen", o);
   ASSERT_FALSE(res.empty());
   for (const auto& r : res) {
     EXPECT_TRUE(r.fused.has_value());
@@ -186,28 +217,28 @@ TEST_F(SearchTest, Bm25HybridAndFusion) {
 
   o.fusion = Fusion::kWeighted;
   o.dense_weight = 0.0;  // BM25 alone decides
-  res = m.match("Python programmieren lernen", o);
+  res = m.match(*ws_, "Python programmieren lernen", o);
   EXPECT_EQ(res[0].skill.record.uri, "s2");
   EXPECT_DOUBLE_EQ(*res[0].fused, 1.0);
 }
 
 TEST_F(SearchTest, CutOffsAndFilters) {
   const VectorStore vs = index();
-  const Matcher m(*ws_, enc_.get(), &vs, ce_.get());
-  MatchOptions o;
+  const Matcher m = matcher(vs, true);
+  SearchOptions o;
   o.top = 8;
-  const auto all = m.match("Kurs für Kundenberatung", o);
+  const auto all = m.match(*ws_, "Kurs für Kundenberatung", o);
   ASSERT_EQ(all.size(), 8u);
   o.threshold = all[3].score;
-  auto res = m.match("Kurs für Kundenberatung", o);
+  auto res = m.match(*ws_, "Kurs für Kundenberatung", o);
   for (const auto& r : res) EXPECT_GE(r.score, all[3].score);
   EXPECT_GE(res.size(), 4u);
   o.threshold.reset();
   o.top = 3;
-  EXPECT_EQ(m.match("Kurs für Kundenberatung", o).size(), 3u);
+  EXPECT_EQ(m.match(*ws_, "Kurs für Kundenberatung", o).size(), 3u);
   o.top = 8;
   o.cut_at_largest_gap = true;
-  res = m.match("Kurs für Kundenberatung", o);
+  res = m.match(*ws_, "Kurs für Kundenberatung", o);
   ASSERT_FALSE(res.empty());
   double widest = 0;
   std::size_t cut = 0;
@@ -218,10 +249,10 @@ TEST_F(SearchTest, CutOffsAndFilters) {
   EXPECT_EQ(res.size(), cut);
   o.cut_at_largest_gap = false;
   o.filter.skill_types = {"knowledge"};
-  res = m.match("Kurs für Kundenberatung", o);
+  res = m.match(*ws_, "Kurs für Kundenberatung", o);
   EXPECT_EQ(res.size(), 4u);
   for (const auto& r : res) EXPECT_EQ(r.skill.record.skill_type, "knowledge");
-  test::expect_error([&] { m.match("bad \xFF", o); }, ErrorKind::kInvalidArgument,
+  test::expect_error([&] { m.match(*ws_, "bad \xFF", o); }, ErrorKind::kInvalidArgument,
                      {"invalid UTF-8"});
 }
 
@@ -229,24 +260,25 @@ TEST_F(SearchTest, CutOffsAndFilters) {
 // loaded, refused when stale, and damaged files are reported as such.
 TEST_F(SearchTest, ApproximateIndexMatchesExactAndIsRefusedWhenStale) {
   const VectorStore vs = index();
-  Matcher m(*ws_, enc_.get(), &vs, nullptr);
-  MatchOptions o;
+  auto dense = std::make_shared<DenseIndex>(DenseIndex::from_store(vs, ws_->skill_ids()));
+  const Matcher m(ws_->snapshot(), *enc_, dense, std::nullopt);
+  SearchOptions o;
   o.mode = RetrievalMode::kDense;
   o.top = 8;
   o.ann = true;
-  test::expect_error([&] { m.match("Excel", o); }, ErrorKind::kInvalidArgument,
+  test::expect_error([&] { m.match(*ws_, "Excel", o); }, ErrorKind::kInvalidArgument,
                      {"skillmatch index --ann"});
   const fs::path file = ann_file(*ws_, id_);
   EXPECT_EQ(file.extension(), ".hnsw");
-  m.build_ann().save(file);
-  const AnnIndex ann = AnnIndex::load(file);
-  EXPECT_EQ(ann.size(), 8u);
-  m.use_ann(&ann);
+  dense->build_ann().save(file);
+  const auto ann = std::make_shared<const AnnIndex>(AnnIndex::load(file));
+  EXPECT_EQ(ann->size(), 8u);
+  dense->attach_ann(ann);
   for (const char* text : {"Einführung in Excel und Tabellen", "Teamarbeit", "Schweißkurs"}) {
     o.ann = false;
-    const auto exact = m.match(text, o);
+    const auto exact = m.match(*ws_, text, o);
     o.ann = true;
-    const auto approx = m.match(text, o);
+    const auto approx = m.match(*ws_, text, o);
     ASSERT_EQ(approx.size(), exact.size());
     for (std::size_t i = 0; i < exact.size(); ++i) {
       EXPECT_EQ(approx[i].skill.id, exact[i].skill.id) << text << " rank " << i;
@@ -255,17 +287,25 @@ TEST_F(SearchTest, ApproximateIndexMatchesExactAndIsRefusedWhenStale) {
   }
   // A filter is honoured (half the skills: the graph search with a selector).
   o.filter.skill_types = {"knowledge"};
-  const auto filtered = m.match("Kurs für Kundenberatung", o);
+  const auto filtered = m.match(*ws_, "Kurs für Kundenberatung", o);
   EXPECT_EQ(filtered.size(), 4u);
   for (const auto& r : filtered) EXPECT_EQ(r.skill.record.skill_type, "knowledge");
+  // The batched search gives each query what a single search gives.
+  Matrix queries = enc_->embed({"Excel", "Teamarbeit", "Schweißkurs"}, "query: ");
+  const auto batch = dense->search(queries, 5);
+  for (std::size_t q = 0; q < 3; ++q) {
+    const auto one = exact_top_k(dense->vectors(), queries.row(q), 5);
+    ASSERT_EQ(batch[q].size(), one.size());
+    for (std::size_t i = 0; i < one.size(); ++i) EXPECT_EQ(batch[q][i].row, one[i].second);
+  }
 
   // Another skill text changes the vectors: the index is stale.
   auto recs = small_taxonomy();
   recs[2].description = "Programme in Python und Rust schreiben";
   ws_->import_taxonomy({"mini", "Mini", "1", "de", "test", "", ""}, recs);
   const VectorStore vs2 = index();
-  Matcher m2(*ws_, enc_.get(), &vs2, nullptr);
-  test::expect_error([&] { m2.use_ann(&ann); }, ErrorKind::kInvalidArgument,
+  DenseIndex dense2 = DenseIndex::from_store(vs2, ws_->skill_ids());
+  test::expect_error([&] { dense2.attach_ann(ann); }, ErrorKind::kInvalidArgument,
                      {"other skills or vectors", "index --ann"});
 
   // Damaged files.
@@ -296,16 +336,16 @@ TEST(ExactSearch, TopKWithTiesAndAllowedRows) {
 }
 
 TEST_F(SearchTest, Bm25OnlyWithoutModels) {
-  const Matcher m(*ws_, nullptr, nullptr, nullptr);
-  MatchOptions o;
+  const Matcher m(ws_->snapshot(), std::nullopt, nullptr, std::nullopt);
+  SearchOptions o;
   o.mode = RetrievalMode::kBm25;
-  const auto res = m.match("Schweißen von Metall", o);
+  const auto res = m.match(*ws_, "Schweißen von Metall", o);
   ASSERT_FALSE(res.empty());
   EXPECT_EQ(res[0].skill.record.label, "Schweißen");
   o.mode = RetrievalMode::kDense;
-  test::expect_error([&] { m.match("x", o); }, ErrorKind::kInvalidArgument, {"--embedder"});
-  const auto batch = m.match_batch({"Gemüse im Garten", "Englisch lernen"}, [] {
-    MatchOptions b;
+  test::expect_error([&] { m.match(*ws_, "x", o); }, ErrorKind::kInvalidArgument, {"--embedder"});
+  const auto batch = m.match_batch(*ws_, {"Gemüse im Garten", "Englisch lernen"}, [] {
+    SearchOptions b;
     b.mode = RetrievalMode::kBm25;
     return b;
   }());

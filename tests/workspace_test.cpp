@@ -315,13 +315,13 @@ namespace skillmatch {
 namespace {
 
 TEST(EscoExport, ReadsTheOfficialZipWithCollections) {
-  const EscoExport e =
+  const TaxonomyData e =
       read_esco_export(test::test_data() / "esco_export_sample.zip", "esco-en", "", "en");
-  ASSERT_EQ(e.taxonomy.skills.size(), 60u);
-  EXPECT_EQ(e.taxonomy.skills[0].label, "manage musical staff");
-  EXPECT_EQ(e.taxonomy.skills[0].alt_labels.size(), 5u);
-  EXPECT_EQ(e.taxonomy.skills[0].alt_labels[0], "manage staff of music");
-  EXPECT_EQ(e.taxonomy.skills[0].skill_type, "skill/competence");
+  ASSERT_EQ(e.skills.size(), 60u);
+  EXPECT_EQ(e.skills[0].label, "manage musical staff");
+  EXPECT_EQ(e.skills[0].alt_labels.size(), 5u);
+  EXPECT_EQ(e.skills[0].alt_labels[0], "manage staff of music");
+  EXPECT_EQ(e.skills[0].skill_type, "skill/competence");
   ASSERT_EQ(e.collections.size(), 1u);
   EXPECT_EQ(e.collections[0].first, "green");
   EXPECT_EQ(e.collections[0].second.size(), 6u);
@@ -334,9 +334,9 @@ TEST(EscoExport, RealEnglishExportIfPresent) {
   const fs::path zip = fs::path(SKILLMATCH_SHIPPED_DATA) / ".." / ".." / "shared" / "data" /
                        "esco_en_v1.1" / "ESCO dataset - v1.1.0 - classification - en - csv.zip";
   if (!fs::exists(zip)) GTEST_SKIP() << "the team's shared data is not beside the checkout";
-  const EscoExport e = read_esco_export(zip, "esco-en", "", "en");
-  EXPECT_EQ(e.taxonomy.skills.size(), 13891u);
-  EXPECT_EQ(e.taxonomy.info.version, "1.1.0");
+  const TaxonomyData e = read_esco_export(zip, "esco-en", "", "en");
+  EXPECT_EQ(e.skills.size(), 13891u);
+  EXPECT_EQ(e.info.version, "1.1.0");
   EXPECT_EQ(e.collections.size(), 6u);
 }
 

@@ -20,6 +20,11 @@ struct IoOptions {
   // written to a temporary file and renamed into place only if `body` succeeds: a failure leaves
   // no half-written file.
   void run(const std::function<void(std::istream&, const std::string&, std::FILE*)>& body) const;
+
+  // The whole input (the file, or stdin) as one text.
+  std::string read_input() const;
+  // Writes `text` to the output (a file is replaced atomically).
+  void write_output(const std::string& text) const;
 };
 
 }  // namespace skillmatch::cli

@@ -1,5 +1,5 @@
 // skillmatch: the command-line entry point. Parses the command line, runs one subcommand, and
-// turns any error into one line on stderr and a non-zero exit code.
+// turns any error into one line on stderr and a non-zero exit code (see the README's table).
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -7,29 +7,59 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
-#include "skillmatch/core/error.h"
-#include "skillmatch/model/runtime.h"
+#include "skillmatch/engine.h"
+
+namespace {
+
+// A command-line mistake: one line naming it, exit 2 like every invalid argument.
+int usage_error(const std::string& message) {
+  std::cerr << "skillmatch: error: " << message << " (see skillmatch --help)\n";
+  return skillmatch::exit_code(skillmatch::ErrorKind::kInvalidArgument);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"skillmatch: tag course descriptions with the skills they teach"};
   app.require_subcommand(1);
-  int threads = 0;
-  app.add_option("--threads", threads, "compute threads (default: all available cores)")
-      ->check(CLI::Range(0, 1024));
+  app.add_option_function<std::string>(
+      "--threads",
+      [](const std::string& v) {
+        const auto cores = static_cast<std::size_t>(skillmatch::available_cores());
+        try {
+          skillmatch::set_num_threads(
+              static_cast<int>(skillmatch::parse_count("--threads", v, 1, cores)));
+        } catch (const skillmatch::Error& e) {
+          throw skillmatch::Error(e.kind(), std::string(e.what()) + " (the cores available)");
+        }
+      },
+      "compute threads (default: all available cores)");
   app.set_version_flag("--version", std::string("skillmatch ") + SKILLMATCH_VERSION);
-  app.parse_complete_callback([&] {
-    if (threads > 0) skillmatch::set_num_threads(threads);
-  });
-  skillmatch::cli::add_tokenize_command(app);
-  skillmatch::cli::add_embed_command(app);
-  skillmatch::cli::add_rerank_command(app);
-  skillmatch::cli::add_info_command(app);
-  skillmatch::cli::add_catalog_commands(app);
+  skillmatch::cli::add_model_commands(app);
+  skillmatch::cli::add_workspace_commands(app);
+  skillmatch::cli::add_match_commands(app);
   skillmatch::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::RequiredError& e) {
+    // Also "A subcommand is required": name what is wrong instead.
+    if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
+      return usage_error(std::string("unknown command '") + argv[1] + "'");
+    }
+    return usage_error(e.what());
+  } catch (const CLI::ExtrasError& e) {
+    if (app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-') {
+      return usage_error(std::string("unknown command '") + argv[1] + "'");
+    }
+    return usage_error(e.what());
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
   } catch (const skillmatch::Error& e) {
     std::cerr << "skillmatch: error: " << e.what() << "\n";
     return skillmatch::exit_code(e.kind());

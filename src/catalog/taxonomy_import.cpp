@@ -126,8 +126,8 @@ class ExtractedEntry {
 
 }  // namespace
 
-EscoExport read_esco_export(const fs::path& zip_path, const std::string& name,
-                            const std::string& version, const std::string& language) {
+TaxonomyData read_esco_export(const fs::path& zip_path, const std::string& name,
+                              const std::string& version, const std::string& language) {
   const ZipReader zip(zip_path);
   const std::string skills_name = "skills_" + language + ".csv";
   const std::string collection_suffix = "SkillsCollection_" + language + ".csv";
@@ -153,16 +153,16 @@ EscoExport read_esco_export(const fs::path& zip_path, const std::string& name,
     const auto pos = file.find(" v");
     if (pos != std::string::npos) v = file.substr(pos + 2, file.find(' ', pos + 2) - pos - 2);
   }
-  EscoExport out;
+  TaxonomyData out;
   {
     const ExtractedEntry csv(zip, skills_entry);
-    out.taxonomy = read_esco_skills(csv.path(), name, v, language);
+    out = read_esco_skills(csv.path(), name, v, language);
   }
-  out.taxonomy.info.source = zip_path.string() + ":" + skills_entry;
+  out.info.source = zip_path.string() + ":" + skills_entry;
   if (!broader_entry.empty() && !groups_entry.empty()) {
     const ExtractedEntry broader(zip, broader_entry);
     const ExtractedEntry groups(zip, groups_entry);
-    read_esco_hierarchy(broader.path(), groups.path(), out.taxonomy);
+    read_esco_hierarchy(broader.path(), groups.path(), out);
   }
   for (const auto& entry : collection_entries) {
     const ExtractedEntry csv(zip, entry);

@@ -137,6 +137,13 @@ constexpr const char* kSkillColumns =
     "s.id, t.name, s.uri, s.label, s.alt_labels, s.description, s.skill_type, s.reuse_level, "
     "s.broader";
 
+// Every write that changes what a matcher sees bumps the generation, inside its transaction.
+void bump_generation(sql::Db& db) {
+  db.exec(
+      "INSERT INTO meta(key, value) VALUES ('generation', '1') "
+      "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
+}
+
 }  // namespace
 
 struct Workspace::Impl {
@@ -144,6 +151,14 @@ struct Workspace::Impl {
   sql::Db db;
 
   Impl(fs::path d, bool create) : dir(std::move(d)), db(dir / "skillmatch.db", create) {}
+
+  // The writes, each inside a transaction its caller holds.
+  ImportStats import_skills(const TaxonomyInfo& info, const std::vector<SkillRecord>& skills,
+                            bool allow_removal);
+  std::size_t set_collection(const std::string& taxonomy, const std::string& collection,
+                             const std::vector<std::string>& uris);
+  std::size_t set_hierarchy(const std::string& taxonomy, const std::vector<SkillGroup>& groups,
+                            const std::vector<BroaderLink>& links);
 
   // The filter's SQL, after checking that every group it names exists.
   FilterSql filter(const SkillFilter& f) const {
@@ -226,8 +241,9 @@ Workspace Workspace::open(const fs::path& dir, bool create) {
   return Workspace(std::move(impl));
 }
 
-ImportStats Workspace::import_taxonomy(const TaxonomyInfo& info,
-                                       const std::vector<SkillRecord>& skills) {
+ImportStats Workspace::Impl::import_skills(const TaxonomyInfo& info,
+                                           const std::vector<SkillRecord>& skills,
+                                           bool allow_removal) {
   SM_CHECK(!info.name.empty(), ErrorKind::kInvalidArgument, "a taxonomy needs a name");
   std::unordered_set<std::string> seen;
   for (std::size_t i = 0; i < skills.size(); ++i) {
@@ -248,8 +264,6 @@ ImportStats Workspace::import_taxonomy(const TaxonomyInfo& info,
     }
   }
 
-  sql::Db& db = impl_->db;
-  sql::Transaction tx(db);
   sql::Stmt up(db,
                "INSERT INTO taxonomy(name, title, version, language, source, licence, "
                "attribution, imported_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
@@ -335,14 +349,17 @@ ImportStats Workspace::import_taxonomy(const TaxonomyInfo& info,
     fts_del.bind(1, row.first).run();
     ++stats.removed;
   }
-  tx.commit();
+  SM_CHECK(allow_removal || stats.removed == 0, ErrorKind::kInvalidArgument,
+           "importing " + info.name + " would remove " + std::to_string(stats.removed) +
+               " of its " + std::to_string(stats.removed + stats.updated + stats.unchanged) +
+               " skills that the new file does not have; to replace the taxonomy, import with "
+               "--replace (or choose another --name)");
   return stats;
 }
 
-std::size_t Workspace::set_collection(const std::string& taxonomy, const std::string& collection,
-                                      const std::vector<std::string>& uris) {
-  sql::Db& db = impl_->db;
-  sql::Transaction tx(db);
+std::size_t Workspace::Impl::set_collection(const std::string& taxonomy,
+                                            const std::string& collection,
+                                            const std::vector<std::string>& uris) {
   sql::Stmt clear(db,
                   "DELETE FROM collection_member WHERE collection = ?1 AND skill_id IN "
                   "(SELECT s.id FROM skill s JOIN taxonomy t ON t.id = s.taxonomy_id "
@@ -358,15 +375,12 @@ std::size_t Workspace::set_collection(const std::string& taxonomy, const std::st
     add.bind(1, collection).bind(2, taxonomy).bind(3, uri).run();
     stored += static_cast<std::size_t>(sqlite3_changes(db.handle()));
   }
-  tx.commit();
   return stored;
 }
 
-std::size_t Workspace::set_hierarchy(const std::string& taxonomy,
-                                     const std::vector<SkillGroup>& groups,
-                                     const std::vector<BroaderLink>& links) {
-  sql::Db& db = impl_->db;
-  sql::Transaction tx(db);
+std::size_t Workspace::Impl::set_hierarchy(const std::string& taxonomy,
+                                           const std::vector<SkillGroup>& groups,
+                                           const std::vector<BroaderLink>& links) {
   sql::Stmt tid(db, "SELECT id FROM taxonomy WHERE name = ?");
   tid.bind(1, taxonomy);
   SM_CHECK(tid.step(), ErrorKind::kNotFound,
@@ -393,8 +407,51 @@ std::size_t Workspace::set_hierarchy(const std::string& taxonomy,
     add_link.bind(1, id).bind(2, l.uri).bind(3, l.broader).run();
     stored += static_cast<std::size_t>(sqlite3_changes(db.handle()));
   }
-  tx.commit();
   return stored;
+}
+
+// Runs `write` in one transaction that also bumps the generation.
+template <class F>
+auto write_transaction(sql::Db& db, F&& write) {
+  sql::Transaction tx(db);
+  auto result = write();
+  bump_generation(db);
+  tx.commit();
+  return result;
+}
+
+ImportStats Workspace::import_taxonomy(const TaxonomyInfo& info,
+                                       const std::vector<SkillRecord>& skills) {
+  return write_transaction(impl_->db, [&] { return impl_->import_skills(info, skills, true); });
+}
+
+std::size_t Workspace::set_collection(const std::string& taxonomy, const std::string& collection,
+                                      const std::vector<std::string>& uris) {
+  return write_transaction(impl_->db,
+                           [&] { return impl_->set_collection(taxonomy, collection, uris); });
+}
+
+std::size_t Workspace::set_hierarchy(const std::string& taxonomy,
+                                     const std::vector<SkillGroup>& groups,
+                                     const std::vector<BroaderLink>& links) {
+  return write_transaction(impl_->db,
+                           [&] { return impl_->set_hierarchy(taxonomy, groups, links); });
+}
+
+ImportReport Workspace::import(const TaxonomyData& d, bool allow_removal) {
+  return write_transaction(impl_->db, [&] {
+    ImportReport r;
+    r.taxonomy = d.info.name;
+    r.stats = impl_->import_skills(d.info, d.skills, allow_removal);
+    if (!d.groups.empty() || !d.links.empty()) {
+      r.groups = d.groups.size();
+      r.links = impl_->set_hierarchy(d.info.name, d.groups, d.links);
+    }
+    for (const auto& [name, uris] : d.collections) {
+      r.collections.push_back({name, impl_->set_collection(d.info.name, name, uris), uris.size()});
+    }
+    return r;
+  });
 }
 
 std::vector<GroupSummary> Workspace::groups(const SkillFilter& filter) const {
@@ -574,6 +631,27 @@ std::vector<Bm25Hit> Workspace::bm25(const std::string& query, std::size_t k,
   std::vector<Bm25Hit> out;
   while (q.step()) out.push_back({q.int64(0), -q.real(1)});
   return out;
+}
+
+std::uint64_t Workspace::generation() const {
+  sql::Stmt q(impl_->db, "SELECT value FROM meta WHERE key = 'generation'");
+  return q.step() ? static_cast<std::uint64_t>(q.int64(0)) : 0;
+}
+
+std::shared_ptr<const SkillSet> Workspace::snapshot() const {
+  auto set = std::make_shared<SkillSet>();
+  impl_->db.exec("BEGIN");
+  try {
+    set->generation = generation();
+    set->skills = skills();
+    impl_->db.exec("COMMIT");
+  } catch (...) {
+    impl_->db.exec("ROLLBACK");
+    throw;
+  }
+  set->position.reserve(set->skills.size());
+  for (std::size_t i = 0; i < set->skills.size(); ++i) set->position[set->skills[i].id] = i;
+  return set;
 }
 
 void Workspace::set_meta(const std::string& key, const std::string& value) {

@@ -31,12 +31,7 @@ std::vector<ConfigResult> evaluate(const EvalDataset& data, const std::vector<Ev
   std::size_t done = 0;
   std::vector<ConfigResult> out;
   for (const EvalConfig& c : configs) {
-    SM_ASSERT(c.matcher != nullptr);
-    MatchOptions o = c.options;
-    o.candidates = depth;
-    o.top = depth;
-    o.threshold.reset();
-    o.cut_at_largest_gap = false;
+    SM_ASSERT(c.rank != nullptr);
     ConfigResult r;
     r.name = c.name;
     r.description = c.description;
@@ -46,21 +41,16 @@ std::vector<ConfigResult> evaluate(const EvalDataset& data, const std::vector<Ev
     for (std::size_t qi = 0; qi < data.queries.size(); ++qi) {
       const EvalQuery& q = data.queries[qi];
       const auto t0 = std::chrono::steady_clock::now();
-      std::vector<MatchResult> res;
+      QueryRun run;
       try {
-        res = c.matcher->match(q.text, o);
+        run.ranking = c.rank(q.text, depth);
       } catch (const Error& e) {
         rethrow_with_context(e, c.name + ": query " + q.id + " (" + q.where + ")");
       }
       const auto t1 = std::chrono::steady_clock::now();
-      QueryRun run;
       run.latency_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
       std::vector<std::int64_t> ids;
-      for (const MatchResult& m : res) {
-        const double score = m.rerank_logit ? double(*m.rerank_logit) : m.score;
-        run.ranking.push_back({m.skill.id, score});
-        ids.push_back(m.skill.id);
-      }
+      for (const RankedSkill& s : run.ranking) ids.push_back(s.skill_id);
       acc.add(ids, relevant[qi]);
       latencies.push_back(run.latency_ms);
       r.runs.push_back(std::move(run));

@@ -24,6 +24,7 @@ const std::set<std::string>& wanted_files() {
                                               "model.safetensors",
                                               "pytorch_model.bin",
                                               "sentencepiece.bpe.model",
+                                              "tokenizer.json",
                                               "tokenizer_config.json",
                                               "special_tokens_map.json",
                                               "modules.json",
@@ -204,10 +205,13 @@ PullResult pull_model(const std::string& repo_id, const PullOptions& o) {
   if (has_safetensors) {
     files.erase(std::remove(files.begin(), files.end(), "pytorch_model.bin"), files.end());
   }
-  for (const char* needed : {"config.json", "sentencepiece.bpe.model"}) {
-    SM_CHECK(std::find(files.begin(), files.end(), needed) != files.end(), ErrorKind::kUnsupported,
-             "model " + repo_id + " has no " + needed + "; skillmatch runs XLM-R models");
-  }
+  auto has = [&](const char* f) { return std::find(files.begin(), files.end(), f) != files.end(); };
+  SM_CHECK(has("config.json"), ErrorKind::kUnsupported,
+           "model " + repo_id + " has no config.json; skillmatch runs XLM-R models");
+  SM_CHECK(has("tokenizer.json") || has("sentencepiece.bpe.model"), ErrorKind::kUnsupported,
+           "model " + repo_id +
+               " has neither tokenizer.json nor sentencepiece.bpe.model; skillmatch runs XLM-R "
+               "models");
 
   const fs::path cache = o.cache.empty() ? hf_hub_cache() : o.cache;
   const std::string slug = "models--" + repo_id.substr(0, slash) + "--" + repo_id.substr(slash + 1);

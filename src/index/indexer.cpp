@@ -25,15 +25,20 @@ VectorIdentity vector_identity(const BiEncoder& encoder, const std::string& mode
   return {model_name, model_fingerprint(model_dir), passage_template, encoder.dimension()};
 }
 
+std::uint64_t passage_hash(const std::string& passage_template, const Skill& skill) {
+  return fnv1a64(format_skill(passage_template, skill));
+}
+
 IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIdentity& identity,
-                        const ProgressFn& progress, std::size_t chunk) {
+                        const ProgressFn& progress, std::size_t chunk, const SkillFilter& filter) {
   SM_CHECK(chunk > 0, ErrorKind::kInvalidArgument, "chunk size must be positive");
-  VectorStore store = VectorStore::open(vector_file(ws, identity), identity, true);
+  VectorStore store = VectorStore::open_for_append(vector_file(ws, identity), identity);
   IndexStats stats;
+  stats.set_aside = store.set_aside();
   std::vector<std::int64_t> ids;
   std::vector<std::uint64_t> hashes;
   std::vector<std::string> passages;
-  for (const Skill& s : ws.skills()) {
+  for (const Skill& s : ws.skills(filter)) {
     ++stats.skills;
     std::string passage = format_skill(identity.passage_template, s);
     const std::uint64_t h = fnv1a64(passage);

@@ -1,9 +1,11 @@
 #include "skillmatch/index/vector_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -45,27 +47,51 @@ std::string model_fingerprint(const fs::path& dir) {
   return hex64(h);
 }
 
-VectorStore VectorStore::open(const fs::path& file, const VectorIdentity& id, bool create) {
+namespace {
+
+std::string header_json(const VectorIdentity& id) {
+  return nlohmann::json{
+      {"model", id.model}, {"fingerprint", id.fingerprint}, {"template", id.passage_template}}
+      .dump();
+}
+
+void create_file(const fs::path& file, const VectorIdentity& id) {
+  const std::string header = header_json(id);
+  write_file_atomic(file, [&](std::FILE* f) {
+    const auto dim = static_cast<std::uint32_t>(id.dimension);
+    const auto len = static_cast<std::uint32_t>(header.size());
+    SM_CHECK(std::fwrite(kMagic, 1, 8, f) == 8 && std::fwrite(&dim, 4, 1, f) == 1 &&
+                 std::fwrite(&len, 4, 1, f) == 1 &&
+                 std::fwrite(header.data(), 1, header.size(), f) == header.size(),
+             ErrorKind::kIo, "cannot write " + file.string());
+  });
+}
+
+// An exclusive lock on a file, held while the object lives (closing the descriptor releases it).
+std::shared_ptr<int> lock_file(const fs::path& file) {
+  const int fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+  SM_CHECK(fd >= 0, ErrorKind::kIo, "cannot open " + file.string() + ": " + std::strerror(errno));
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    const int err = errno;
+    ::close(fd);
+    throw Error(ErrorKind::kIo, "cannot lock " + file.string() + ": " + std::strerror(err));
+  }
+  return std::shared_ptr<int>(new int(fd), [](int* p) {
+    ::close(*p);
+    delete p;
+  });
+}
+
+}  // namespace
+
+VectorStore VectorStore::read(const fs::path& file, const VectorIdentity& id) {
+  SM_CHECK(id.dimension > 0, ErrorKind::kInvalidArgument, "vector dimension must be positive");
+  SM_CHECK(fs::exists(file), ErrorKind::kNotFound,
+           "vector file " + file.string() + " does not exist");
   VectorStore vs;
   vs.file_ = file;
   vs.identity_ = id;
-  SM_CHECK(id.dimension > 0, ErrorKind::kInvalidArgument, "vector dimension must be positive");
-  const std::string header_json = nlohmann::json{
-      {"model", id.model},
-      {"fingerprint", id.fingerprint},
-      {"template",
-       id.passage_template}}.dump();
-  if (!fs::exists(file)) {
-    SM_CHECK(create, ErrorKind::kNotFound, "vector file " + file.string() + " does not exist");
-    write_file_atomic(file, [&](std::FILE* f) {
-      const auto dim = static_cast<std::uint32_t>(id.dimension);
-      const auto len = static_cast<std::uint32_t>(header_json.size());
-      std::fwrite(kMagic, 1, 8, f);
-      std::fwrite(&dim, 4, 1, f);
-      std::fwrite(&len, 4, 1, f);
-      std::fwrite(header_json.data(), 1, header_json.size(), f);
-    });
-  }
   const MappedFile m(file);
   const std::string what = "vector file " + file.string();
   SM_CHECK(m.size() >= 16 && std::memcmp(m.data(), kMagic, 8) == 0, ErrorKind::kCorrupt,
@@ -80,6 +106,7 @@ VectorStore VectorStore::open(const fs::path& file, const VectorIdentity& id, bo
   } catch (const nlohmann::json::exception&) {
     throw Error(ErrorKind::kCorrupt, what + ": header is not valid JSON");
   }
+  SM_CHECK(h.is_object(), ErrorKind::kCorrupt, what + ": header is not a JSON object");
   const std::string fp = h.value("fingerprint", ""), tmpl = h.value("template", "");
   SM_CHECK(fp == id.fingerprint && tmpl == id.passage_template && dim == id.dimension,
            ErrorKind::kInvalidArgument,
@@ -105,11 +132,41 @@ VectorStore VectorStore::open(const fs::path& file, const VectorIdentity& id, bo
     }
     std::memcpy(vs.data_.data() + it->second * dim, p + 16, 4 * std::size_t{dim});
   }
+  // A record still being written (or cut off by a killed writer) is not read; only a writer
+  // holding the lock drops it.
   vs.file_size_ = 16 + len + whole * record;
-  if (vs.file_size_ != m.size()) {
+  return vs;
+}
+
+VectorStore VectorStore::open_for_append(const fs::path& file, const VectorIdentity& id) {
+  SM_CHECK(id.dimension > 0, ErrorKind::kInvalidArgument, "vector dimension must be positive");
+  if (!fs::exists(file)) create_file(file, id);
+  std::shared_ptr<int> lock = lock_file(file);
+  fs::path set_aside;
+  VectorStore vs;
+  try {
+    vs = read(file, id);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kCorrupt) throw;
+    // A damaged file cannot be appended to: keep it for inspection and start anew.
+    set_aside = file;
+    set_aside += ".damaged-" + std::to_string(std::time(nullptr));
+    std::error_code ec;
+    fs::rename(file, set_aside, ec);
+    SM_CHECK(!ec, ErrorKind::kIo,
+             e.what() + std::string("; cannot move it aside: ") + ec.message());
+    lock.reset();
+    create_file(file, id);
+    lock = lock_file(file);
+    vs = read(file, id);
+  }
+  vs.lock_ = std::move(lock);
+  vs.set_aside_ = std::move(set_aside);
+  if (vs.file_size_ != fs::file_size(file)) {
     // A record cut off by a killed writer: drop it so that appends continue on a boundary.
-    SM_CHECK(::truncate(file.c_str(), static_cast<off_t>(vs.file_size_)) == 0, ErrorKind::kIo,
-             what + ": cannot drop a partial record: " + std::strerror(errno));
+    SM_CHECK(
+        ::truncate(file.c_str(), static_cast<off_t>(vs.file_size_)) == 0, ErrorKind::kIo,
+        "vector file " + file.string() + ": cannot drop a partial record: " + std::strerror(errno));
   }
   return vs;
 }
@@ -127,6 +184,8 @@ const float* VectorStore::vector(std::int64_t skill_id) const {
 
 void VectorStore::append(const std::vector<std::int64_t>& ids,
                          const std::vector<std::uint64_t>& hashes, const Matrix& vectors) {
+  SM_CHECK(lock_ != nullptr, ErrorKind::kInvalidArgument,
+           "vector file " + file_.string() + " was opened for reading only");
   const std::size_t dim = identity_.dimension;
   SM_ASSERT(ids.size() == hashes.size() && ids.size() == vectors.rows && vectors.cols == dim);
   std::string buf;

@@ -17,10 +17,14 @@ struct CrossEncoder::Impl {
 };
 
 CrossEncoder CrossEncoder::load(const fs::path& dir, const InferenceOptions& options) {
+  return load(ModelFolder::read(dir), options);
+}
+
+CrossEncoder CrossEncoder::load(const ModelFolder& folder, const InferenceOptions& options) {
   auto impl = std::make_shared<Impl>();
   Impl& m = *impl;
   impl->model = TransformerModel::load(
-      dir, options, [&m](const TransformerModel& model, const WeightSource& weights) {
+      folder, options, [&m](const TransformerModel& model, const WeightSource& weights) {
         const ModelConfig& config = model.config;
         const std::string what = (model.dir / "config.json").string();
         SM_CHECK(config.num_labels == 1, ErrorKind::kUnsupported,
@@ -47,23 +51,38 @@ CrossEncoder CrossEncoder::load(const fs::path& dir, const InferenceOptions& opt
         m.out_w = head.get("classifier.out_proj.weight", {1, h}, st);
         m.out_b = head.get("classifier.out_proj.bias", {1}, st);
       });
-  impl->max_length = impl->model->default_max_length();
+  impl->max_length = impl->model->default_max_length;
   return CrossEncoder(std::move(impl));
 }
 
 std::vector<TokenIds> CrossEncoder::tokenize(const std::vector<TextPair>& pairs,
-                                             std::size_t max_length) const {
-  if (max_length == 0) max_length = impl_->max_length;
+                                             const PairOptions& options) const {
+  const std::size_t max_length = options.max_length ? options.max_length : impl_->max_length;
   const auto limit = static_cast<std::size_t>(impl_->model->config.max_tokens());
   SM_CHECK(max_length <= limit, ErrorKind::kInvalidArgument,
            "max length " + std::to_string(max_length) + " exceeds the model's limit of " +
                std::to_string(limit) + " tokens");
+  SM_CHECK(max_length >= 4, ErrorKind::kInvalidArgument,
+           "max length of a pair must be at least 4, got " + std::to_string(max_length));
+  const std::size_t query_max =
+      options.query_max_length ? options.query_max_length : max_length * 3 / 4;
+  const Tokenizer& tok = impl_->model->tokenizer;
   std::vector<TokenIds> out;
   out.reserve(pairs.size());
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     try {
-      out.push_back(
-          impl_->model->tokenizer.encode_pair(pairs[i].first, pairs[i].second, max_length));
+      if (options.truncation == PairTruncation::kLongestFirst) {
+        out.push_back(tok.encode_pair(pairs[i].first, pairs[i].second, max_length));
+        continue;
+      }
+      TokenIds q = tok.encode_pieces(pairs[i].first);
+      TokenIds p = tok.encode_pieces(pairs[i].second);
+      if (q.size() > query_max) q.resize(query_max);
+      if (p.size() > max_length) p.resize(max_length);
+      const std::size_t room = max_length - 4;  // <s> q </s></s> p </s>
+      if (q.size() > room) q.resize(room);
+      if (q.size() + p.size() > room) p.resize(room - q.size());
+      out.push_back(tok.assemble_pair(q, p));
     } catch (const Error& e) {
       rethrow_with_context(e, "pair " + std::to_string(i));
     }
@@ -89,9 +108,21 @@ std::vector<float> CrossEncoder::score_tokens(const std::vector<TokenIds>& input
   return out;
 }
 
-std::vector<float> CrossEncoder::score(const std::vector<TextPair>& pairs, std::size_t max_length,
+std::vector<float> CrossEncoder::score(const std::vector<TextPair>& pairs,
+                                       const PairOptions& options,
                                        const ProgressFn& progress) const {
-  return score_tokens(tokenize(pairs, max_length), progress);
+  return score_tokens(tokenize(pairs, options), progress);
+}
+
+const char* pair_truncation_name(PairTruncation t) noexcept {
+  return t == PairTruncation::kFlagEmbedding ? "flagembedding" : "longest-first";
+}
+
+PairTruncation parse_pair_truncation(const std::string& name) {
+  if (name == "flagembedding") return PairTruncation::kFlagEmbedding;
+  SM_CHECK(name == "longest-first", ErrorKind::kInvalidArgument,
+           "unknown pair truncation '" + name + "' (flagembedding or longest-first)");
+  return PairTruncation::kLongestFirst;
 }
 
 std::size_t CrossEncoder::max_length() const {

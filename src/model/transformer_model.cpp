@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "core/json_util.h"
 #include "model/batching.h"
 #include "model/torch_runtime.h"
 #include "skillmatch/core/error.h"
@@ -14,50 +13,30 @@ namespace fs = std::filesystem;
 
 namespace skillmatch {
 
-std::unique_ptr<TransformerModel> TransformerModel::load(const fs::path& dir,
+std::unique_ptr<TransformerModel> TransformerModel::load(const ModelFolder& folder,
                                                          const InferenceOptions& options,
                                                          const LoadMoreFn& load_more) {
-  require_directory(dir, "model folder");
   SM_CHECK(options.batch_size > 0, ErrorKind::kInvalidArgument, "batch size must be at least 1");
   init_runtime();
-  ModelConfig config = ModelConfig::load(dir / "config.json");
-
-  const fs::path spm = dir / "sentencepiece.bpe.model";
-  if (!fs::exists(spm) && fs::exists(dir / "tokenizer.json")) {
-    throw Error(ErrorKind::kUnsupported,
-                dir.string() +
-                    ": the folder has tokenizer.json but no sentencepiece.bpe.model; "
-                    "skillmatch reads XLM-R's SentencePiece model file");
-  }
-  Tokenizer tokenizer = Tokenizer::load(spm);
+  ModelConfig config = folder.config();
+  Tokenizer tokenizer = folder.load_tokenizer();
+  const auto tokenizer_file =
+      folder.tokenizer_json_file() ? folder.tokenizer_json_file() : folder.sentencepiece_file();
   SM_CHECK(tokenizer.vocab_size() <= config.vocab_size, ErrorKind::kCorrupt,
-           spm.string() + " has " + std::to_string(tokenizer.vocab_size()) +
+           tokenizer_file->string() + " has " + std::to_string(tokenizer.vocab_size()) +
                " ids but config.json's vocab_size is " + std::to_string(config.vocab_size) +
                "; the tokenizer does not belong to this model");
 
   const DType dtype = resolve_dtype(options.dtype);
   const at::ScalarType scalar = dtype == DType::kBFloat16 ? at::kBFloat16 : at::kFloat;
+  const fs::path dir = folder.sentence_transformers().transformer_dir;
   WeightSource weights = WeightSource::open(dir, "embeddings.word_embeddings.weight");
   auto encoder = std::make_unique<XlmrEncoder>(config, weights, scalar);
-  auto model = std::unique_ptr<TransformerModel>(new TransformerModel{
-      dir, std::move(config), std::move(tokenizer), dtype, scalar, options, std::move(encoder)});
+  auto model = std::unique_ptr<TransformerModel>(
+      new TransformerModel{folder.dir(), folder.tokenizer_max_length(), std::move(config),
+                           std::move(tokenizer), dtype, scalar, options, std::move(encoder)});
   if (load_more) load_more(*model, weights);
   return model;
-}
-
-std::size_t TransformerModel::default_max_length() const {
-  auto limit = static_cast<std::size_t>(config.max_tokens());
-  const fs::path tc = dir / "tokenizer_config.json";
-  if (fs::exists(tc)) {
-    nlohmann::json j = load_json_file(tc);
-    // Tokenizers without a limit store a huge sentinel (1e30); only a real limit applies.
-    auto it = j.find("model_max_length");
-    if (it != j.end() && it->is_number() && it->get<double>() >= 4 &&
-        it->get<double>() < static_cast<double>(limit)) {
-      limit = static_cast<std::size_t>(it->get<double>());
-    }
-  }
-  return limit;
 }
 
 void TransformerModel::run(const std::vector<TokenIds>& inputs, const BatchFn& consume,

@@ -14,6 +14,7 @@
 #include "skillmatch/model/bi_encoder.h"
 #include "skillmatch/model/inference.h"
 #include "skillmatch/model/model_config.h"
+#include "skillmatch/model/model_folder.h"
 #include "skillmatch/model/runtime.h"
 #include "skillmatch/text/tokenizer.h"
 
@@ -21,6 +22,7 @@ namespace skillmatch {
 
 struct TransformerModel {
   std::filesystem::path dir;
+  std::size_t default_max_length = 512;  // ModelFolder::tokenizer_max_length()
   ModelConfig config;
   Tokenizer tokenizer;
   DType dtype = DType::kFloat32;  // resolved
@@ -28,18 +30,14 @@ struct TransformerModel {
   InferenceOptions options;
   std::unique_ptr<XlmrEncoder> encoder;
 
-  // Loads DIR/config.json, DIR/sentencepiece.bpe.model and the weights, and checks that they fit
-  // each other (the tokenizer's ids exist in the embedding matrix). `load_more` is given the
-  // open weights after the encoder, for tensors outside it (a classification head); the weight
+  // Loads the folder's config, tokenizer (tokenizer.json preferred) and weights, and checks that
+  // they fit each other (the tokenizer's ids exist in the embedding matrix). `load_more` is given
+  // the open weights after the encoder, for tensors outside it (a classification head); the weight
   // file is closed when load() returns, so a pickled checkpoint is not kept in memory.
   using LoadMoreFn = std::function<void(const TransformerModel&, const WeightSource&)>;
-  static std::unique_ptr<TransformerModel> load(const std::filesystem::path& dir,
+  static std::unique_ptr<TransformerModel> load(const ModelFolder& folder,
                                                 const InferenceOptions& options,
                                                 const LoadMoreFn& load_more = nullptr);
-
-  // tokenizer_config.json's model_max_length capped by the position table; the position table's
-  // limit if the file or key is absent.
-  std::size_t default_max_length() const;
 
   // Called once per batch: `rows` are indices into the inputs, `hidden` is [B, L, H] in the compute
   // dtype, `mask` is [B, L] int64.

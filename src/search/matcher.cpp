@@ -1,125 +1,90 @@
 #include "skillmatch/search/matcher.h"
 
 #include <algorithm>
+#include <unordered_map>
 
-#include "core/hash.h"
+#include "skillmatch/catalog/skill_format.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/utf8.h"
-#include "skillmatch/index/exact_search.h"
-#include "skillmatch/index/indexer.h"
 
 namespace skillmatch {
+namespace {
 
-Matcher::Matcher(const Workspace& ws, const BiEncoder* encoder, const VectorStore* vectors,
-                 const CrossEncoder* reranker)
-    : ws_(ws), encoder_(encoder), reranker_(reranker), skills_(ws.skills()) {
-  SM_CHECK((encoder == nullptr) == (vectors == nullptr), ErrorKind::kInvalidArgument,
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+bool has_filter(const SkillFilter& f) {
+  return !f.taxonomies.empty() || !f.collections.empty() || !f.skill_types.empty() ||
+         !f.groups.empty();
+}
+
+}  // namespace
+
+const char* retrieval_mode_name(RetrievalMode mode) noexcept {
+  switch (mode) {
+    case RetrievalMode::kDense:
+      return "dense";
+    case RetrievalMode::kBm25:
+      return "bm25";
+    case RetrievalMode::kHybrid:
+      return "hybrid";
+  }
+  return "?";
+}
+
+const char* fusion_name(Fusion fusion) noexcept {
+  return fusion == Fusion::kRrf ? "rrf" : "weighted";
+}
+
+Matcher::Matcher(std::shared_ptr<const SkillSet> skills, std::optional<BiEncoder> encoder,
+                 std::shared_ptr<const DenseIndex> dense, std::optional<CrossEncoder> reranker)
+    : skills_(std::move(skills)),
+      encoder_(std::move(encoder)),
+      dense_(std::move(dense)),
+      reranker_(std::move(reranker)) {
+  SM_ASSERT(skills_ != nullptr);
+  SM_CHECK(encoder_.has_value() == (dense_ != nullptr), ErrorKind::kInvalidArgument,
            "dense retrieval needs both an embedding model and its vectors");
-  for (std::size_t i = 0; i < skills_.size(); ++i) row_of_[skills_[i].id] = i;
   if (!encoder_) return;
-  SM_CHECK(vectors->dimension() == encoder->dimension(), ErrorKind::kInvalidArgument,
-           "the vectors have dimension " + std::to_string(vectors->dimension()) + ", the model " +
-               std::to_string(encoder->dimension()));
-  vectors_ = Matrix(skills_.size(), vectors->dimension());
-  std::size_t missing = 0;
-  for (std::size_t i = 0; i < skills_.size(); ++i) {
-    const float* v = vectors->vector(skills_[i].id);
-    if (!v) {
-      ++missing;
-      continue;
-    }
-    std::copy_n(v, vectors_.cols, vectors_.row(i));
-  }
-  SM_CHECK(missing == 0, ErrorKind::kInvalidArgument,
-           "the index of " + vectors->identity().model + " is incomplete: " +
-               std::to_string(missing) + " of " + std::to_string(skills_.size()) +
-               " skills have no vector; run `skillmatch index` to finish it");
-  query_prompt_ = encoder->prompt("query").value_or("");
+  SM_CHECK(dense_->dimension() == encoder_->dimension(), ErrorKind::kInvalidArgument,
+           "the vectors have dimension " + std::to_string(dense_->dimension()) + ", the model " +
+               std::to_string(encoder_->dimension()));
+  query_prompt_ = encoder_->prompt("query").value_or("");
 }
 
-std::uint64_t Matcher::vectors_fingerprint() const {
-  std::uint64_t h = kFnvOffset;
-  for (const Skill& s : skills_) fnv1a_mix(h, &s.id, sizeof s.id);
-  fnv1a_mix(h, vectors_.data.data(), vectors_.data.size() * sizeof(float));
-  return h;
-}
-
-AnnIndex Matcher::build_ann(const AnnOptions& options) const {
-  SM_CHECK(encoder_, ErrorKind::kInvalidArgument, "an approximate index needs dense vectors");
-  return AnnIndex::build(vectors_, vectors_fingerprint(), options);
-}
-
-void Matcher::use_ann(const AnnIndex* ann) {
-  SM_CHECK(encoder_, ErrorKind::kInvalidArgument, "an approximate index needs dense vectors");
-  SM_CHECK(ann == nullptr || (ann->fingerprint() == vectors_fingerprint() &&
-                              ann->size() == skills_.size() && ann->dimension() == vectors_.cols),
-           ErrorKind::kInvalidArgument,
-           "the approximate index was built for other skills or vectors; run `skillmatch index "
-           "--ann` again");
-  ann_ = ann;
-}
-
-std::vector<char> Matcher::allowed_rows(const SkillFilter& filter) const {
-  std::vector<char> allowed(skills_.size(), 1);
-  if (filter.taxonomies.empty() && filter.collections.empty() && filter.skill_types.empty()) {
-    return allowed;
-  }
-  std::fill(allowed.begin(), allowed.end(), 0);
-  for (const std::int64_t id : ws_.skill_ids(filter)) {
-    auto it = row_of_.find(id);
-    if (it != row_of_.end()) allowed[it->second] = 1;
-  }
-  return allowed;
-}
-
-std::vector<Matcher::Candidate> Matcher::retrieve(const std::string& text, const float* query,
-                                                  const MatchOptions& o,
-                                                  const std::vector<char>& allowed) const {
-  const bool dense = o.mode != RetrievalMode::kBm25;
-  const bool sparse = o.mode != RetrievalMode::kDense;  // match_batch checked the encoder
-
-  std::unordered_map<std::size_t, Candidate> by_row;
-  std::vector<std::size_t> dense_order, sparse_order;
-  if (dense) {
-    // The approximate index when asked for, unless the filter leaves at most a tenth of the
-    // skills: a graph search that must skip most nodes finds too few, and scanning the few
-    // allowed rows exactly is fast.
-    const std::size_t n_allowed =
-        o.ann ? static_cast<std::size_t>(std::count(allowed.begin(), allowed.end(), 1)) : 0;
-    const bool approximate = o.ann && n_allowed * 10 > allowed.size();
-    SM_CHECK(!o.ann || ann_, ErrorKind::kInvalidArgument,
-             "approximate search needs an index: run `skillmatch index --ann` first");
-    const auto hits =
-        approximate ? ann_->search(query, o.candidates,
-                                   n_allowed == allowed.size() ? nullptr : &allowed, o.ef_search)
-                    : exact_top_k(vectors_, query, o.candidates, &allowed);
-    for (const auto& [score, row] : hits) {
-      by_row[row].row = row;
-      by_row[row].cosine = score;
-      dense_order.push_back(row);
-    }
-  }
-  if (sparse) {
-    for (const Bm25Hit& h : ws_.bm25(text, o.candidates, o.filter, o.bm25_weights)) {
-      auto it = row_of_.find(h.skill_id);
-      if (it == row_of_.end() || !allowed[it->second]) continue;
-      by_row[it->second].row = it->second;
-      by_row[it->second].bm25 = h.score;
-      sparse_order.push_back(it->second);
-    }
-  }
+std::vector<Matcher::Candidate> Matcher::fuse(const std::vector<DenseHit>& dense,
+                                              const std::vector<Bm25Hit>& sparse,
+                                              const SearchOptions& o,
+                                              const std::vector<char>& allowed) const {
   std::vector<Candidate> out;
-  for (auto& [row, c] : by_row) out.push_back(c);
+  std::unordered_map<std::size_t, std::size_t> slot;  // skill position -> index in out
+  auto candidate = [&](std::size_t skill) -> Candidate& {
+    auto [it, fresh] = slot.emplace(skill, out.size());
+    if (fresh) {
+      out.emplace_back();
+      out.back().skill = skill;
+    }
+    return out[it->second];
+  };
+  std::vector<std::size_t> dense_order, sparse_order;
+  for (const DenseHit& h : dense) {
+    const auto it = skills_->position.find(dense_->skill_id(h.row));
+    if (it == skills_->position.end()) continue;
+    candidate(it->second).cosine = h.score;
+    dense_order.push_back(it->second);
+  }
+  for (const Bm25Hit& h : sparse) {
+    const auto it = skills_->position.find(h.skill_id);
+    // A skill imported after the snapshot was taken is not in it; the next request sees it.
+    if (it == skills_->position.end() || !allowed[it->second]) continue;
+    candidate(it->second).bm25 = h.score;
+    sparse_order.push_back(it->second);
+  }
   if (o.mode == RetrievalMode::kHybrid) {
     if (o.fusion == Fusion::kRrf) {
-      std::unordered_map<std::size_t, std::size_t> index_of;  // skill row -> position in out
-      for (std::size_t k = 0; k < out.size(); ++k) {
-        out[k].fused = 0.0;
-        index_of[out[k].row] = k;
-      }
+      for (auto& c : out) c.fused = 0.0;
       auto add_ranks = [&](const std::vector<std::size_t>& order) {
         for (std::size_t rank = 0; rank < order.size(); ++rank) {
-          *out[index_of[order[rank]]].fused += 1.0 / (o.rrf_k + double(rank + 1));
+          *out[slot[order[rank]]].fused += 1.0 / (o.rrf_k + double(rank + 1));
         }
       };
       add_ranks(dense_order);
@@ -148,18 +113,20 @@ std::vector<Matcher::Candidate> Matcher::retrieve(const std::string& text, const
     c.score = c.fused ? *c.fused : c.cosine ? double(*c.cosine) : c.bm25.value_or(0.0);
   }
   std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
-    return a.score != b.score ? a.score > b.score : a.row < b.row;
+    return a.score != b.score ? a.score > b.score : a.skill < b.skill;
   });
   if (out.size() > o.candidates) out.resize(o.candidates);
   return out;
 }
 
-std::vector<MatchResult> Matcher::match(const std::string& text, const MatchOptions& o) const {
-  return match_batch({text}, o)[0];
+std::vector<MatchResult> Matcher::match(const Workspace& ws, const std::string& text,
+                                        const SearchOptions& o) const {
+  return match_batch(ws, {text}, o)[0];
 }
 
-std::vector<std::vector<MatchResult>> Matcher::match_batch(const std::vector<std::string>& texts,
-                                                           const MatchOptions& o) const {
+std::vector<std::vector<MatchResult>> Matcher::match_batch(const Workspace& ws,
+                                                           const std::vector<std::string>& texts,
+                                                           const SearchOptions& o) const {
   for (std::size_t i = 0; i < texts.size(); ++i) {
     try {
       validate_utf8(texts[i]);
@@ -168,16 +135,49 @@ std::vector<std::vector<MatchResult>> Matcher::match_batch(const std::vector<std
     }
   }
   SM_CHECK(o.candidates > 0, ErrorKind::kInvalidArgument, "candidates must be at least 1");
-  const std::vector<char> allowed = allowed_rows(o.filter);
-  Matrix queries;
-  if (o.mode != RetrievalMode::kBm25) {
-    SM_CHECK(encoder_, ErrorKind::kInvalidArgument,
-             "dense and hybrid retrieval need an embedding model (--embedder)");
-    queries = encoder_->embed(texts, query_prompt_);
+  const bool dense = o.mode != RetrievalMode::kBm25;
+  const bool sparse = o.mode != RetrievalMode::kDense;
+  SM_CHECK(!dense || encoder_, ErrorKind::kInvalidArgument,
+           "dense and hybrid retrieval need an embedding model (--embedder)");
+
+  // The skills this request may return, by position in the snapshot.
+  const std::size_t n = skills_->skills.size();
+  std::vector<char> allowed(n, 1);
+  if (has_filter(o.filter)) {
+    std::fill(allowed.begin(), allowed.end(), 0);
+    for (const std::int64_t id : ws.skill_ids(o.filter)) {
+      auto it = skills_->position.find(id);
+      if (it != skills_->position.end()) allowed[it->second] = 1;
+    }
+  }
+
+  std::vector<std::vector<DenseHit>> dense_hits(texts.size());
+  if (dense) {
+    // The rows of the dense index that may be returned; every skill that may be returned must
+    // have one.
+    std::vector<char> rows(dense_->size(), 0);
+    std::size_t covered = 0, wanted = 0;
+    for (std::size_t p = 0; p < n; ++p) {
+      if (!allowed[p]) continue;
+      ++wanted;
+      if (auto r = dense_->row_of(skills_->skills[p].id)) rows[*r] = 1, ++covered;
+    }
+    SM_CHECK(covered == wanted, ErrorKind::kInvalidArgument,
+             std::to_string(wanted - covered) + " of the " + std::to_string(wanted) +
+                 " skills this request can return have no vector; run `skillmatch index` to "
+                 "embed them");
+    DenseSearchOptions ds;
+    ds.approximate = o.ann;
+    ds.ef_search = o.ef_search;
+    const bool all = covered == dense_->size();
+    dense_hits = dense_->search(encoder_->embed(texts, query_prompt_), o.candidates,
+                                all ? nullptr : &rows, ds);
   }
   std::vector<std::vector<Candidate>> cands(texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
-    cands[i] = retrieve(texts[i], queries.rows ? queries.row(i) : nullptr, o, allowed);
+    const std::vector<Bm25Hit> bm25 =
+        sparse ? ws.bm25(texts[i], o.candidates, o.filter, o.bm25_weights) : std::vector<Bm25Hit>{};
+    cands[i] = fuse(dense_hits[i], bm25, o, allowed);
   }
   // Rerank all pairs of all texts in one batched call.
   const bool rerank = o.rerank && reranker_;
@@ -186,10 +186,10 @@ std::vector<std::vector<MatchResult>> Matcher::match_batch(const std::vector<std
     std::vector<TextPair> pairs;
     for (std::size_t i = 0; i < texts.size(); ++i) {
       for (const auto& c : cands[i]) {
-        pairs.push_back({texts[i], format_skill(o.rerank_template, skills_[c.row])});
+        pairs.push_back({texts[i], format_skill(o.rerank_template, skills_->skills[c.skill])});
       }
     }
-    logits = reranker_->score(pairs, o.rerank_max_length);
+    logits = reranker_->score(pairs, o.pair);
   }
   std::vector<std::vector<MatchResult>> out(texts.size());
   std::size_t next_logit = 0;
@@ -197,7 +197,7 @@ std::vector<std::vector<MatchResult>> Matcher::match_batch(const std::vector<std
     std::vector<MatchResult>& res = out[i];
     for (const auto& c : cands[i]) {
       MatchResult r;
-      r.skill = skills_[c.row];
+      r.skill = skills_->skills[c.skill];
       r.cosine = c.cosine;
       r.bm25 = c.bm25;
       r.fused = c.fused;

@@ -100,13 +100,17 @@ TokenIds Tokenizer::encode_pair(std::string_view a, std::string_view b,
     ia.resize(ia.size() - drop_a);
     ib.resize(ib.size() - drop_b);
   }
+  return assemble_pair(ia, ib);
+}
+
+TokenIds Tokenizer::assemble_pair(const TokenIds& a, const TokenIds& b) const {
   TokenIds out;
-  out.reserve(ia.size() + ib.size() + 4);
+  out.reserve(a.size() + b.size() + 4);
   out.push_back(kBos);
-  out.insert(out.end(), ia.begin(), ia.end());
+  out.insert(out.end(), a.begin(), a.end());
   out.push_back(kEos);
   out.push_back(kEos);
-  out.insert(out.end(), ib.begin(), ib.end());
+  out.insert(out.end(), b.begin(), b.end());
   out.push_back(kEos);
   return out;
 }

@@ -12,14 +12,6 @@
 
 namespace skillmatch {
 
-struct TaxonomyData {
-  TaxonomyInfo info;
-  std::vector<SkillRecord> skills;
-  // The hierarchy, where the source has one (Workspace::set_hierarchy).
-  std::vector<SkillGroup> groups;
-  std::vector<BroaderLink> links;
-};
-
 // ESCO's hierarchy: broaderRelationsSkillPillar*.csv (conceptUri, broaderUri: skill -> group,
 // skill -> skill, group -> group) and skillGroups_<lang>.csv (conceptUri, preferredLabel, code).
 void read_esco_hierarchy(const std::filesystem::path& broader_csv,
@@ -43,12 +35,8 @@ TaxonomyData read_esco_skills(const std::filesystem::path& csv, const std::strin
 // <name>SkillsCollection_<language>.csv as a collection, and the hierarchy when the export has
 // broaderRelationsSkillPillar (v1.1.0's English export does not). An empty `version` is taken from
 // the file name ("v1.1.0" -> "1.1.0").
-struct EscoExport {
-  TaxonomyData taxonomy;
-  std::vector<std::pair<std::string, std::vector<std::string>>> collections;  // name, URIs
-};
-EscoExport read_esco_export(const std::filesystem::path& zip, const std::string& name,
-                            const std::string& version, const std::string& language);
+TaxonomyData read_esco_export(const std::filesystem::path& zip, const std::string& name,
+                              const std::string& version, const std::string& language);
 
 // The member URIs of an ESCO collection CSV (column conceptUri), e.g.
 // greenSkillsCollection_de.csv.

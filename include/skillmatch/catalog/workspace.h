@@ -5,7 +5,9 @@
 // Every write runs in one transaction: a process killed at any moment leaves the database as it
 // was before or after the write. A database written by a newer format version is refused.
 // Thread-safety: a Workspace is one SQLite connection; use it from one thread at a time (open
-// one Workspace per thread for parallel readers).
+// one Workspace per thread for parallel readers; the Engine keeps a pool of them). The database
+// runs in WAL mode with a busy timeout: readers in other threads and processes see either the
+// state before or after a write, never a part of it, and are not blocked by it.
 // Errors: kNotFound (no workspace where one must exist), kCorrupt (not a skillmatch database),
 // kUnsupported (newer format), kInvalidArgument (bad records, duplicate URIs, a filter naming a
 // skill group the workspace does not have), kIo.
@@ -16,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace skillmatch {
@@ -46,11 +49,56 @@ struct ImportStats {
   std::size_t added = 0, updated = 0, unchanged = 0, removed = 0;
 };
 
+// A node of a taxonomy's hierarchy that is not a skill (ESCO skill groups, GRETA areas).
+struct SkillGroup {
+  std::string uri, code, label;
+};
+
+// "`uri` (a skill or a group) is narrower than `broader`".
+struct BroaderLink {
+  std::string uri, broader;
+};
+
+// Everything of one taxonomy that an import writes (what the readers in taxonomy_import.h make).
+struct TaxonomyData {
+  TaxonomyInfo info;
+  std::vector<SkillRecord> skills;
+  // The hierarchy, where the source has one.
+  std::vector<SkillGroup> groups;
+  std::vector<BroaderLink> links;
+  // Named collections (ESCO's green, digital, ...): name and member URIs.
+  std::vector<std::pair<std::string, std::vector<std::string>>> collections;
+};
+
+struct ImportReport {
+  std::string taxonomy;  // its name
+  ImportStats stats;
+  std::size_t groups = 0, links = 0;  // hierarchy stored (0 when the data has none)
+  struct Collection {
+    std::string name;
+    std::size_t stored = 0, listed = 0;  // members that are skills of the taxonomy / in the file
+  };
+  std::vector<Collection> collections;
+};
+
 struct Skill {
   std::int64_t id = 0;  // stable row id within the workspace
   std::string taxonomy;
   SkillRecord record;
   std::vector<std::string> collections;
+};
+
+// Every skill of a workspace at one moment, ordered by id: what the matcher ranks. Immutable once
+// made, so one snapshot is shared by any number of threads.
+struct SkillSet {
+  std::uint64_t generation = 0;                            // Workspace::generation() it was read at
+  std::vector<Skill> skills;                               // ordered by id
+  std::unordered_map<std::int64_t, std::size_t> position;  // skill id -> index in skills
+
+  const Skill* find(std::int64_t id) const {
+    auto it = position.find(id);
+    return it == position.end() ? nullptr : &skills[it->second];
+  }
 };
 
 // Which skills a search or listing considers; empty members mean "any".
@@ -61,16 +109,6 @@ struct SkillFilter {
   // Skill groups (URI, code such as "S1.2", or exact label): a skill must lie below at least
   // one of them in its taxonomy's hierarchy (through any chain of broader links).
   std::vector<std::string> groups;
-};
-
-// A node of a taxonomy's hierarchy that is not a skill (ESCO skill groups, GRETA areas).
-struct SkillGroup {
-  std::string uri, code, label;
-};
-
-// "`uri` (a skill or a group) is narrower than `broader`".
-struct BroaderLink {
-  std::string uri, broader;
 };
 
 struct GroupSummary {
@@ -100,6 +138,13 @@ class Workspace {
   Workspace(Workspace&&) noexcept;
   Workspace& operator=(Workspace&&) noexcept;
 
+  // Imports (or re-imports) a taxonomy with its hierarchy and collections in one transaction:
+  // a failure anywhere (or a kill) leaves the workspace as it was. Skills whose content did not
+  // change are not touched. Skills the data no longer has are removed only with
+  // `allow_removal`; otherwise the import is refused (kInvalidArgument naming how many), so that
+  // a list imported under an existing name does not silently replace a taxonomy.
+  ImportReport import(const TaxonomyData& data, bool allow_removal);
+
   // Imports (or re-imports) a whole taxonomy in one transaction. Skills whose content did not
   // change are not touched; skills missing from `skills` are removed. Throws kInvalidArgument for
   // a duplicate or empty URI or an empty label, naming it.
@@ -124,6 +169,12 @@ class Workspace {
   std::vector<std::int64_t> skill_ids(const SkillFilter& filter = {}) const;  // ordered
   std::optional<Skill> skill(std::int64_t id) const;
   std::optional<Skill> find(const std::string& taxonomy, const std::string& uri) const;
+
+  // A number that grows with every committed change of skills, collections or hierarchy, by this
+  // or any other process: a reader compares it to know when its snapshot is stale.
+  std::uint64_t generation() const;
+  // Every skill with its collections, read in one transaction (consistent with its generation).
+  std::shared_ptr<const SkillSet> snapshot() const;
 
   // BM25 over preferred labels, alternative labels and descriptions (weights 3, 2, 1 unless
   // given), after German analysis (see catalog/german_analyzer.h). Best first, at most `k`;

@@ -1,11 +1,11 @@
 // Running retrieval configurations over an evaluation dataset, and reporting the results as a
 // table, Markdown, JSON, TREC run and qrels files, and an SVG bar chart.
 //
-// Each configuration ranks every query with Matcher::match exactly as `skillmatch match` would
-// with `--candidates depth --top depth` (no threshold or gap cut): what is measured is what
-// is deployed. With a reranker, all `depth` candidates are reranked.
-// Thread-safety: evaluate() uses each configuration's matcher from the calling thread only.
-// Errors: those of Matcher::match (kInvalidArgument for a mode without its model).
+// Each configuration is a ranking function: the Engine gives one that matches exactly as
+// `skillmatch match` would with `--candidates depth --top depth` (no threshold or gap cut), so
+// what is measured is what is deployed; with a reranker, all `depth` candidates are reranked.
+// Thread-safety: evaluate() calls each configuration's function from the calling thread only.
+// Errors: those of the ranking functions, prefixed with the configuration and query.
 #pragma once
 
 #include <cstddef>
@@ -13,28 +13,31 @@
 #include <string>
 #include <vector>
 
+#include <functional>
 #include "skillmatch/eval/dataset.h"
 #include "skillmatch/eval/metrics.h"
+
 #include "skillmatch/model/bi_encoder.h"  // ProgressFn
-#include "skillmatch/search/matcher.h"
 
 namespace skillmatch {
-
-struct EvalConfig {
-  std::string name;                  // column title and run tag
-  const Matcher* matcher = nullptr;  // not owned; outlives evaluate()
-  MatchOptions options;              // candidates/top/threshold/gap are set by evaluate()
-  std::string description;           // what it is, for the reports
-};
 
 struct RankedSkill {
   std::int64_t skill_id = 0;
   double score = 0;  // what the list is ordered by: rerank logit, fused, cosine or BM25 score
 };
 
+// Ranks one query text: at most `depth` skills, best first.
+using RankFn = std::function<std::vector<RankedSkill>(const std::string& text, std::size_t depth)>;
+
+struct EvalConfig {
+  std::string name;         // column title and run tag
+  RankFn rank;              // called from the evaluating thread only
+  std::string description;  // what it is, for the reports
+};
+
 struct QueryRun {
   std::vector<RankedSkill> ranking;  // best first
-  double latency_ms = 0;             // Matcher::match wall time for this query
+  double latency_ms = 0;             // wall time of the ranking function for this query
 };
 
 struct LatencySummary {

@@ -4,11 +4,11 @@
 //   <cache>/models--org--name/snapshots/<commit>/<path>  relative symlink to the blob
 //   <cache>/models--org--name/refs/<revision>            the commit the revision points to
 //
-// Only the files skillmatch reads are fetched (config, weights, SentencePiece model,
-// sentence-transformers configs). A download goes to blobs/<etag>.incomplete and resumes from its
-// size with an HTTP Range request; a blob is renamed into place only when its size equals the
-// size the server announced. The endpoint is $HF_ENDPOINT (default https://huggingface.co); a
-// token in $HF_TOKEN is sent for private models.
+// Only the files skillmatch reads are fetched (config, weights, tokenizer.json and the
+// SentencePiece model, whichever the repository has, sentence-transformers configs). A download
+// goes to blobs/<etag>.incomplete and resumes from its size with an HTTP Range request; a blob is
+// renamed into place only when its size equals the size the server announced. The endpoint is
+// $HF_ENDPOINT (default https://huggingface.co); a token in $HF_TOKEN is sent for private models.
 //
 // Errors: kNotFound (unknown model or revision), kUnsupported (a repository without the files
 // skillmatch needs), kIo (network, disk, size mismatch), each naming the model and file.

@@ -23,16 +23,22 @@ VectorIdentity vector_identity(const BiEncoder& encoder, const std::string& mode
                                const std::string& passage_template);
 
 struct IndexStats {
-  std::size_t skills = 0;    // in the workspace
-  std::size_t embedded = 0;  // new or changed passages embedded in this run
-  std::size_t reused = 0;    // already in the vector file with the same passage
+  std::size_t skills = 0;           // in the workspace (that pass the filter)
+  std::size_t embedded = 0;         // new or changed passages embedded in this run
+  std::size_t reused = 0;           // already in the vector file with the same passage
+  std::filesystem::path set_aside;  // a damaged vector file moved aside, if any
 };
 
-// Embeds every skill whose passage is not yet in the vector file (new, changed, or left over by
-// an interrupted run) in chunks of `chunk` skills, appending each chunk durably; records the
-// identity in the workspace's metadata ("index.embedder") when done. `progress(done, total)`
-// counts skills to embed in this run.
+// The hash of a skill's passage that the vector file records: a vector is current when the
+// file's hash for the skill equals this.
+std::uint64_t passage_hash(const std::string& passage_template, const Skill& skill);
+
+// Embeds every skill (of those that pass `filter`) whose passage is not yet in the vector file
+// (new, changed, or left over by an interrupted run) in chunks of `chunk` skills, appending each
+// chunk durably under the file's writer lock; records the identity in the workspace's metadata
+// ("index.embedder") when done. `progress(done, total)` counts skills to embed in this run.
 IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIdentity& identity,
-                        const ProgressFn& progress = nullptr, std::size_t chunk = 256);
+                        const ProgressFn& progress = nullptr, std::size_t chunk = 256,
+                        const SkillFilter& filter = {});
 
 }  // namespace skillmatch

@@ -4,16 +4,20 @@
 // Layout: "SMVECS01", u32 dimension, u32 length N, N bytes of JSON (model, fingerprint,
 // template), then records of [i64 skill id, u64 hash of the embedded passage, f32 x dimension],
 // little-endian. Appending is the only write: each append is flushed and fsync'ed, so a process
-// killed while indexing leaves whole records plus at most one partial record, which open()
-// drops (the index then resumes where it stopped). The last record of a skill wins.
+// killed while indexing leaves whole records plus at most one partial record, which the next
+// writer drops (the index then resumes where it stopped). The last record of a skill wins.
 //
+// One writer at a time: open_for_append() takes an exclusive lock on the file (flock, across
+// processes) for the life of the object. Readers take no lock and read whole records only, so a
+// service reading while `skillmatch index` appends sees a consistent prefix.
 // Thread-safety: not thread-safe for writes; const methods may be called concurrently.
-// Errors: kCorrupt for a bad header; kInvalidArgument when the file belongs to another model or
-// template (naming both); kIo.
+// Errors: kNotFound (read() of a missing file), kCorrupt for a bad header; kInvalidArgument when
+// the file belongs to another model or template (naming both); kIo.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -40,9 +44,13 @@ std::string model_fingerprint(const std::filesystem::path& model_dir);
 
 class VectorStore {
  public:
-  // Opens `file` (creating it when `create`), checking that it was made for `identity`.
-  static VectorStore open(const std::filesystem::path& file, const VectorIdentity& identity,
-                          bool create);
+  // Reads the whole records of `file`, checking that it was made for `identity`.
+  static VectorStore read(const std::filesystem::path& file, const VectorIdentity& identity);
+  // Opens `file` for appending (creating it), waiting for the lock of another writer. A partial
+  // last record is dropped; a file whose header is damaged is moved aside (set_aside() says
+  // where) and started anew.
+  static VectorStore open_for_append(const std::filesystem::path& file,
+                                     const VectorIdentity& identity);
 
   // The passage hash stored for a skill, if any.
   std::optional<std::uint64_t> hash(std::int64_t skill_id) const;
@@ -53,7 +61,12 @@ class VectorStore {
   const VectorIdentity& identity() const noexcept { return identity_; }
   const std::filesystem::path& file() const noexcept { return file_; }
 
-  // Appends one record per row of `vectors` and makes them durable.
+  // Where open_for_append() moved a damaged file; empty if it did not.
+  const std::filesystem::path& set_aside() const noexcept { return set_aside_; }
+  // Bytes of whole records read or written (the file's size as this object knows it).
+  std::uint64_t file_size() const noexcept { return file_size_; }
+
+  // Appends one record per row of `vectors` and makes them durable (open_for_append() only).
   void append(const std::vector<std::int64_t>& skill_ids, const std::vector<std::uint64_t>& hashes,
               const Matrix& vectors);
 
@@ -64,6 +77,8 @@ class VectorStore {
   std::vector<std::uint64_t> hashes_;
   std::vector<float> data_;
   std::uint64_t file_size_ = 0;
+  std::shared_ptr<int> lock_;  // the locked descriptor of a writer
+  std::filesystem::path set_aside_;
 };
 
 }  // namespace skillmatch

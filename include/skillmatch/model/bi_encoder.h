@@ -23,6 +23,7 @@
 
 #include "skillmatch/core/matrix.h"
 #include "skillmatch/model/inference.h"
+#include "skillmatch/model/model_folder.h"
 #include "skillmatch/model/runtime.h"
 #include "skillmatch/text/tokenizer.h"
 
@@ -34,6 +35,8 @@ using ProgressFn = std::function<void(std::size_t done, std::size_t total)>;
 class BiEncoder {
  public:
   static BiEncoder load(const std::filesystem::path& dir, const InferenceOptions& options = {});
+  // Throws kInvalidArgument for a cross-encoder folder (naming what it is).
+  static BiEncoder load(const ModelFolder& folder, const InferenceOptions& options = {});
 
   // Ids of `prompt + text` for each text, truncated to max_seq_length() as sentence-transformers
   // does. `prompt` is the literal prompt text ("query: "), empty for none.
@@ -43,8 +46,9 @@ class BiEncoder {
   // Embeddings of already tokenized inputs: [inputs.size(), dimension()] in input order, float32.
   // `prompt_length` is the number of leading ids (after <s>) that belong to the prompt; it only
   // matters for a pooling with include_prompt = false. Use prompt_token_count(prompt).
+  // `normalize` false skips the model's Normalize module (TEI's normalize=false).
   Matrix embed_tokens(const std::vector<TokenIds>& inputs, std::size_t prompt_length = 0,
-                      const ProgressFn& progress = nullptr) const;
+                      const ProgressFn& progress = nullptr, bool normalize = true) const;
 
   // tokenize() then embed_tokens(): the equivalent of SentenceTransformer.encode(texts,
   // prompt=prompt).

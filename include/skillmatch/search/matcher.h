@@ -5,21 +5,23 @@
 // cross-encoder sees the plain course text and the skill formatted by `rerank_template`
 // (default: the label, as the reranker's model card and WISY@KI do).
 //
-// Thread-safety: a Matcher reads its Workspace, so use it from one thread at a time.
-// Errors: kInvalidArgument for invalid UTF-8 or options that need a model that is missing;
-// kNotFound/kInvalidArgument at construction when the vectors do not cover the workspace.
+// A Matcher is a light view over shared, read-only parts: a skill snapshot, the models (handles
+// to immutable models) and the dense index. BM25 and filters are read through the Workspace
+// connection passed to each call.
+// Thread-safety: match() and match_batch() may be called from any number of threads at once,
+// each with a Workspace connection of its own.
+// Errors: kInvalidArgument for invalid UTF-8, options that need a model that is missing, a
+// filter naming an unknown group, or a dense index that lacks skills the request can return.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "skillmatch/catalog/workspace.h"
-#include "skillmatch/core/matrix.h"
-#include "skillmatch/index/ann_index.h"
-#include "skillmatch/index/vector_store.h"
+#include "skillmatch/index/dense_index.h"
 #include "skillmatch/model/bi_encoder.h"
 #include "skillmatch/model/cross_encoder.h"
 
@@ -28,7 +30,12 @@ namespace skillmatch {
 enum class RetrievalMode { kDense, kBm25, kHybrid };
 enum class Fusion { kRrf, kWeighted };
 
-struct MatchOptions {
+// "dense", "bm25", "hybrid" / "rrf", "weighted".
+const char* retrieval_mode_name(RetrievalMode mode) noexcept;
+const char* fusion_name(Fusion fusion) noexcept;
+
+// How one request retrieves, reranks and cuts off (the models are given to the Matcher).
+struct SearchOptions {
   RetrievalMode mode = RetrievalMode::kHybrid;
   // Hybrid: reciprocal rank fusion (sum of 1 / (rrf_k + rank)) or a weighted sum of min-max
   // normalised scores (dense_weight * cosine + (1 - dense_weight) * bm25).
@@ -37,14 +44,13 @@ struct MatchOptions {
   double dense_weight = 0.5;
   Bm25Weights bm25_weights;     // label, alternative labels, description; 0 leaves a field out
   std::size_t candidates = 30;  // retrieved (per retriever) and reranked
-  // Dense retrieval through the approximate index (see use_ann) instead of the exact scan;
-  // `ef_search` is HNSW's candidate list (higher: better recall, slower). A filter that leaves
-  // at most a tenth of the skills is searched exactly.
+  // Dense retrieval through the approximate (HNSW) index instead of the exact scan;
+  // `ef_search` is HNSW's candidate list (higher: better recall, slower).
   bool ann = false;
   int ef_search = 128;
   bool rerank = true;  // when a reranker is given
   std::string rerank_template = "{label}";
-  std::size_t rerank_max_length = 0;  // 0: the reranker's default (512)
+  PairOptions pair;  // how (course, skill) pairs are truncated for the reranker
   // Cut-offs, applied in this order to the final score (the reranker's sigmoid when reranked,
   // else the retrieval score): a minimum score, the largest gap between consecutive scores, a
   // maximum count.
@@ -67,47 +73,40 @@ struct MatchResult {
 
 class Matcher {
  public:
-  // `encoder` with `vectors` enables dense retrieval, `reranker` reranking; both may be null
-  // (BM25 only). All pointers must outlive the Matcher. Throws when the vectors do not cover
-  // every skill of the workspace (an unfinished index).
-  Matcher(const Workspace& ws, const BiEncoder* encoder, const VectorStore* vectors,
-          const CrossEncoder* reranker);
+  // `skills` is required. `encoder` with `dense` (its vectors of the skills) enables dense
+  // retrieval, `reranker` reranking; either may be absent (BM25 only). Throws kInvalidArgument
+  // for an encoder without vectors or vectors of another dimension.
+  Matcher(std::shared_ptr<const SkillSet> skills, std::optional<BiEncoder> encoder,
+          std::shared_ptr<const DenseIndex> dense, std::optional<CrossEncoder> reranker);
 
-  std::vector<MatchResult> match(const std::string& text, const MatchOptions& options) const;
+  // `text` must be valid UTF-8 (checked). `ws` is the calling thread's connection to the
+  // workspace the skills came from.
+  std::vector<MatchResult> match(const Workspace& ws, const std::string& text,
+                                 const SearchOptions& options) const;
   // Many texts at once: queries are embedded and pairs reranked in shared batches.
-  std::vector<std::vector<MatchResult>> match_batch(const std::vector<std::string>& texts,
-                                                    const MatchOptions& options) const;
+  std::vector<std::vector<MatchResult>> match_batch(const Workspace& ws,
+                                                    const std::vector<std::string>& texts,
+                                                    const SearchOptions& options) const;
 
-  // The approximate index over this matcher's vectors (built by build_ann); must outlive the
-  // Matcher. Throws kInvalidArgument when it was built for other vectors (a stale index).
-  void use_ann(const AnnIndex* ann);
-  AnnIndex build_ann(const AnnOptions& options = {}) const;
-  // Identifies the dense rows: skill ids and vector bytes.
-  std::uint64_t vectors_fingerprint() const;
-
-  bool has_dense() const noexcept { return encoder_ != nullptr; }
-  bool has_reranker() const noexcept { return reranker_ != nullptr; }
+  bool has_dense() const noexcept { return encoder_.has_value(); }
+  bool has_reranker() const noexcept { return reranker_.has_value(); }
 
  private:
   struct Candidate {
-    std::size_t row = 0;  // index into skills_
+    std::size_t skill = 0;  // index into skills_->skills
     std::optional<float> cosine;
     std::optional<double> bm25;
     std::optional<double> fused;
     double score = 0;
   };
-  std::vector<Candidate> retrieve(const std::string& text, const float* query,
-                                  const MatchOptions& options,
-                                  const std::vector<char>& allowed) const;
-  std::vector<char> allowed_rows(const SkillFilter& filter) const;
+  std::vector<Candidate> fuse(const std::vector<DenseHit>& dense,
+                              const std::vector<Bm25Hit>& sparse, const SearchOptions& o,
+                              const std::vector<char>& allowed) const;
 
-  const Workspace& ws_;
-  const BiEncoder* encoder_;
-  const CrossEncoder* reranker_;
-  const AnnIndex* ann_ = nullptr;
-  std::vector<Skill> skills_;
-  std::unordered_map<std::int64_t, std::size_t> row_of_;
-  Matrix vectors_;  // row i: vector of skills_[i] (dense only)
+  std::shared_ptr<const SkillSet> skills_;
+  std::optional<BiEncoder> encoder_;
+  std::shared_ptr<const DenseIndex> dense_;
+  std::optional<CrossEncoder> reranker_;
   std::string query_prompt_;
 };
 

@@ -51,6 +51,9 @@ class Tokenizer {
   // both alternately, as transformers' truncate_sequences does.
   TokenIds encode_pair(std::string_view a, std::string_view b, std::size_t max_length) const;
 
+  // The pair layout `<s> a </s></s> b </s>` around content ids that are already truncated.
+  TokenIds assemble_pair(const TokenIds& a, const TokenIds& b) const;
+
   // Number of ids (pieces + <pad> + <mask>); the embedding matrix must have this many rows or more.
   std::int32_t vocab_size() const noexcept;
   std::int32_t mask_id() const noexcept { return vocab_size() - 1; }

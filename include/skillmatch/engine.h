@@ -1,0 +1,250 @@
+// The front door of the library: one Engine opens a workspace, loads each model once, keeps the
+// skill vectors and their indexes, and offers every operation skillmatch has: tokenize, embed,
+// rerank, import, index, match (one text or a batch), evaluate, pull. The CLI, the HTTP service,
+// the trainer and the benchmarks all go through it, so that options, defaults and errors are the
+// same everywhere.
+//
+// Requests are plain structs (EmbedOptions, RerankOptions, MatchOptions, ...). Each has one
+// option table (see options.h) that reads it from command-line flags, from `key=value` lists
+// and from JSON bodies with the same names, ranges and messages.
+//
+// Ownership: an Engine owns its models, vectors, indexes and workspace connections; results are
+// values. Models are shared by all callers and never unloaded while the Engine lives.
+//
+// Thread-safety: any number of threads may call one Engine at once. Models and vectors are
+// shared read-only (a model is loaded once however many threads ask for it at the same time);
+// each call takes a workspace connection of its own from a pool (SQLite in WAL mode with a busy
+// timeout). Another process writing the workspace (an `import` or `index` while a service
+// runs) is seen safely: the skill snapshot and the dense index are rebuilt on the next call
+// after a change, and a call never sees half of one.
+//
+// Errors: skillmatch::Error. kInvalidArgument for bad options or texts (naming the option or the
+// text), kNotFound for missing models or workspaces, kCorrupt/kUnsupported for files skillmatch
+// cannot read, kIo for the operating system's refusals.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "skillmatch/catalog/skill_format.h"
+#include "skillmatch/catalog/taxonomy_import.h"
+#include "skillmatch/catalog/workspace.h"
+#include "skillmatch/core/error.h"
+#include "skillmatch/core/matrix.h"
+#include "skillmatch/eval/dataset.h"
+#include "skillmatch/eval/evaluator.h"
+#include "skillmatch/eval/metrics.h"
+#include "skillmatch/hub/hub_download.h"
+#include "skillmatch/index/ann_index.h"
+#include "skillmatch/index/indexer.h"
+#include "skillmatch/model/cross_encoder.h"
+#include "skillmatch/model/runtime.h"
+#include "skillmatch/options.h"
+#include "skillmatch/search/matcher.h"
+#include "skillmatch/text/tokenizer.h"
+
+namespace skillmatch {
+
+// The longest text a match request takes (bytes of UTF-8).
+inline constexpr std::size_t kMaxTextBytes = 1u << 20;
+
+// What match and match_batch require of each text: valid UTF-8, not blank, at most
+// kMaxTextBytes. Throws kInvalidArgument naming "the text" (one) or "text N" (several).
+void check_match_texts(const std::vector<std::string>& texts);
+
+struct EngineOptions {
+  std::filesystem::path workspace;  // empty: default_workspace()
+  // Create the workspace on first use and import the shipped taxonomies (ESCO German, GRETA)
+  // into it; a workspace made from an older revision of the shipped data is brought up to date.
+  bool seed_defaults = true;
+  std::filesystem::path data_dir;  // the shipped data; empty: shipped_data_dir()
+  int threads = 0;                 // compute threads of the models; 0: all available cores
+  // Notes for the user ("imported ...", "indexing 13891 skills ...").
+  std::function<void(const std::string& message)> log;
+  // Progress of long steps (indexing): what, done, total.
+  std::function<void(const std::string& what, std::size_t done, std::size_t total)> progress;
+};
+
+// $SKILLMATCH_WORKSPACE, else $XDG_DATA_HOME/skillmatch, else ~/.local/share/skillmatch.
+std::filesystem::path default_workspace();
+// $SKILLMATCH_DATA, else the data/ folder of the source tree skillmatch was built from.
+std::filesystem::path shipped_data_dir();
+
+// How a model is loaded: number type and sequences per forward pass (the model cache is keyed
+// by both).
+struct ModelSettings {
+  DType dtype = DType::kAuto;
+  std::size_t batch_size = 32;
+};
+
+struct TokenizeOptions {
+  std::string model;  // folder, Hub id in the cache, sentencepiece.bpe.model or tokenizer.json
+  std::size_t max_length = 512;  // ids per text or pair, specials included
+  PairOptions pair;              // for pairs (max_length above applies)
+};
+
+struct EmbedOptions {
+  std::string model;
+  // The named prompt of the model ("query", "passage") or "none"; empty: the model's
+  // default_prompt_name, if any (as sentence-transformers and TEI do).
+  std::string prompt_name;
+  std::optional<std::string> prompt_text;  // a literal prompt; wins over prompt_name
+  bool normalize = true;  // false: the pooled vector without the model's Normalize module
+  bool truncate = true;   // false: a text longer than the model's max length is an error
+  ModelSettings settings;
+};
+
+struct RerankOptions {
+  std::string model;
+  PairOptions pair;
+  ModelSettings settings;
+};
+
+struct IndexOptions {
+  std::string embedder;
+  std::string passage_template = kDefaultPassageTemplate;
+  ModelSettings settings;
+  bool ann = false;  // also build the HNSW graph
+  AnnOptions ann_options;
+  SkillFilter filter;  // only these skills (default: all)
+};
+
+struct MatchOptions {
+  std::string embedder;                                    // empty: no dense retrieval (mode bm25)
+  std::string reranker;                                    // empty: no reranking
+  std::string passage_template = kDefaultPassageTemplate;  // what the skill vectors embed
+  ModelSettings settings;
+  // Embed the skills the embedder has no vectors for before matching (with progress); false:
+  // such a request is refused, naming `skillmatch index`.
+  bool auto_index = true;
+  SearchOptions search;
+};
+
+// The option tables (see options.h). Names are those of the command line without "--".
+const OptionTable<TokenizeOptions>& tokenize_option_table();
+const OptionTable<EmbedOptions>& embed_option_table();
+const OptionTable<RerankOptions>& rerank_option_table();
+const OptionTable<IndexOptions>& index_option_table();
+const OptionTable<MatchOptions>& match_option_table();
+
+// How skillmatch reads a model folder.
+struct ModelInfo {
+  std::string name;              // as given
+  std::filesystem::path folder;  // resolved
+  std::string fingerprint;       // of config and weights (what vector files record)
+  ModelKind kind = ModelKind::kBiEncoder;
+  std::string architecture;
+  std::int64_t layers = 0, hidden_size = 0, heads = 0, vocab_size = 0;
+  std::string tokenizer_file;     // tokenizer.json or sentencepiece.bpe.model
+  DType dtype = DType::kFloat32;  // resolved compute type
+  // bi-encoder
+  std::size_t dimension = 0, max_seq_length = 0;
+  std::string pooling;
+  bool normalize = false;
+  std::map<std::string, std::string> prompts;
+  std::string default_prompt_name;
+  // cross-encoder
+  std::size_t max_length = 0;
+};
+
+// What to import; see taxonomy_import.h for the file formats.
+struct ImportRequest {
+  std::string format;  // esco (CSV or the official .zip), greta, custom, defaults
+  std::filesystem::path file;
+  std::string name;  // taxonomy name; default esco-<language>, greta
+  std::string language = "de";
+  std::string version;
+  std::vector<std::filesystem::path> collections;  // ESCO collection CSVs to attach
+  std::filesystem::path hierarchy, groups;         // ESCO broader relations + skill groups
+  ColumnMapping mapping;                           // custom
+  bool replace = false;  // allow removing skills the new data no longer has
+};
+
+struct IndexReport {
+  IndexStats stats;
+  std::filesystem::path vector_file;
+  bool ann_built = false, ann_up_to_date = false;
+  double ann_seconds = 0;
+};
+
+struct EvalRequest {
+  struct Config {
+    std::string name;  // empty: from the mode ("hybrid+rerank")
+    MatchOptions options;
+  };
+  std::vector<Config> configs;
+  MetricCutoffs cutoffs;
+  std::size_t depth = 0;  // ranking length (candidates retrieved and reranked); 0: largest k
+  std::size_t limit = 0;  // only the first N queries; 0: all
+  DatasetOptions dataset;
+  SkillFilter corpus;  // the skills a positive may resolve to and a ranking may return
+};
+
+struct EvalReport {
+  EvalDataset data;
+  std::vector<ConfigResult> results;
+  std::size_t depth = 0;
+  // The corpus, for run files (skill ids -> URIs).
+  std::shared_ptr<const SkillResolver> resolver;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const std::filesystem::path& workspace_dir() const noexcept;
+
+  // ---------------------------------------------------------------- models
+  ModelInfo model_info(const std::string& model, const ModelSettings& settings = {});
+  std::vector<TokenIds> tokenize(const std::vector<std::string>& texts,
+                                 const TokenizeOptions& options);
+  std::vector<TokenIds> tokenize_pairs(const std::vector<TextPair>& pairs,
+                                       const TokenizeOptions& options);
+  // The SentencePiece pieces of token ids ("<s>", "▁Kurs", ...).
+  std::vector<std::string> pieces(const TokenIds& ids, const std::string& model);
+  // Embeddings [texts.size(), dimension], float32, in input order. An empty text is embedded
+  // as "<s></s>" (as sentence-transformers does).
+  Matrix embed(const std::vector<std::string>& texts, const EmbedOptions& options);
+  // Raw logits in input order (sigmoid() gives FlagReranker's normalize=True).
+  std::vector<float> rerank(const std::vector<TextPair>& pairs, const RerankOptions& options);
+
+  // ---------------------------------------------------------------- workspace
+  ImportReport import(const ImportRequest& request);
+  std::vector<TaxonomyInfo> taxonomies();
+  std::size_t skill_count(const SkillFilter& filter = {});
+  std::vector<GroupSummary> groups(const SkillFilter& filter = {});
+  std::optional<Skill> skill(std::int64_t id);
+  std::optional<Skill> find_skill(const std::string& taxonomy, const std::string& uri);
+
+  // ---------------------------------------------------------------- index, match, evaluate
+  IndexReport index(const IndexOptions& options);
+  // `text` must be valid UTF-8, not blank and at most kMaxTextBytes long.
+  std::vector<MatchResult> match(const std::string& text, const MatchOptions& options);
+  // Many texts with shared batches; the same checks per text (errors name "text N").
+  std::vector<std::vector<MatchResult>> match_batch(const std::vector<std::string>& texts,
+                                                    const MatchOptions& options);
+  // Every configuration over a dataset (models loaded once); `progress(done, total)` counts
+  // queries over all configurations.
+  EvalReport evaluate(const std::filesystem::path& dataset, const EvalRequest& request,
+                      const ProgressFn& progress = nullptr);
+
+  // ---------------------------------------------------------------- hub
+  PullResult pull(const std::string& repo_id, const PullOptions& options = {});
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace skillmatch

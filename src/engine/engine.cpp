@@ -1,0 +1,695 @@
+#include "skillmatch/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/shipped_data.h"
+#include "skillmatch/core/utf8.h"
+#include "skillmatch/hub/model_hub.h"
+#include "skillmatch/index/dense_index.h"
+#include "skillmatch/index/indexer.h"
+#include "skillmatch/model/bi_encoder.h"
+#include "skillmatch/model/model_folder.h"
+
+namespace fs = std::filesystem;
+
+namespace skillmatch {
+namespace {
+
+// A model loaded once per (folder, compute type, batch size): later callers wait for the first
+// load instead of loading again.
+template <class T>
+class ModelCache {
+ public:
+  template <class Load>
+  std::shared_ptr<const T> get(const std::string& key, Load load) {
+    std::promise<std::shared_ptr<const T>> promise;
+    std::shared_future<std::shared_ptr<const T>> future;
+    bool mine = false;
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      auto it = map_.find(key);
+      if (it != map_.end()) {
+        future = it->second;
+      } else {
+        future = promise.get_future().share();
+        map_.emplace(key, future);
+        mine = true;
+      }
+    }
+    if (mine) {
+      try {
+        promise.set_value(load());
+      } catch (...) {
+        promise.set_exception(std::current_exception());
+        const std::lock_guard<std::mutex> lock(mu_);
+        map_.erase(key);  // a failed load is tried again by the next caller
+      }
+    }
+    return future.get();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_future<std::shared_ptr<const T>>> map_;
+};
+
+struct LoadedEmbedder {
+  std::string name;  // as the user named it (for messages and vector files)
+  fs::path folder;
+  std::string fingerprint;
+  BiEncoder model;
+};
+
+struct LoadedReranker {
+  std::string name;
+  fs::path folder;
+  CrossEncoder model;
+};
+
+InferenceOptions inference(const ModelSettings& s) {
+  InferenceOptions o;
+  o.dtype = s.dtype;
+  o.batch_size = s.batch_size;
+  return o;
+}
+
+std::string model_key(const fs::path& folder, const ModelSettings& s) {
+  return folder.string() + "\n" + dtype_name(resolve_dtype(s.dtype)) + "\n" +
+         std::to_string(s.batch_size);
+}
+
+bool filter_is_empty(const SkillFilter& f) {
+  return f.taxonomies.empty() && f.collections.empty() && f.skill_types.empty() && f.groups.empty();
+}
+
+std::string describe(const MatchOptions& o) {
+  const SearchOptions& s = o.search;
+  std::string d = retrieval_mode_name(s.mode);
+  if (s.mode == RetrievalMode::kHybrid) d += std::string(" (") + fusion_name(s.fusion) + ")";
+  if (s.mode != RetrievalMode::kDense) {
+    char w[96];
+    std::snprintf(w, sizeof w, ", BM25 weights %g,%g,%g", s.bm25_weights.label,
+                  s.bm25_weights.alt_labels, s.bm25_weights.description);
+    d += w;
+  }
+  if (s.mode != RetrievalMode::kBm25 && s.ann) {
+    d += ", HNSW efSearch " + std::to_string(s.ef_search);
+  }
+  if (s.mode != RetrievalMode::kBm25) {
+    d += ", embedder " + o.embedder + ", passages \"" + o.passage_template + "\"";
+  }
+  if (!o.reranker.empty() && s.rerank) {
+    d += ", reranker " + o.reranker + " on \"" + s.rerank_template + "\"";
+  }
+  return d;
+}
+
+std::string default_config_name(const MatchOptions& o) {
+  std::string name = retrieval_mode_name(o.search.mode);
+  if (o.search.mode == RetrievalMode::kHybrid && o.search.fusion == Fusion::kWeighted) {
+    name += "-weighted";
+  }
+  if (!o.reranker.empty() && o.search.rerank) name += "+rerank";
+  return name;
+}
+
+}  // namespace
+
+void check_match_texts(const std::vector<std::string>& texts) {
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const std::string where = texts.size() == 1 ? "the text" : "text " + std::to_string(i + 1);
+    SM_CHECK(texts[i].size() <= kMaxTextBytes, ErrorKind::kInvalidArgument,
+             where + " is longer than 1 MiB (" + std::to_string(texts[i].size()) + " bytes)");
+    try {
+      validate_utf8(texts[i]);
+    } catch (const Error& e) {
+      rethrow_with_context(e, where);
+    }
+    SM_CHECK(texts[i].find_first_not_of(" \t\r\n\v\f") != std::string::npos,
+             ErrorKind::kInvalidArgument, where + " is empty or only white space");
+  }
+}
+
+fs::path default_workspace() {
+  if (const char* w = std::getenv("SKILLMATCH_WORKSPACE"); w && *w) return w;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return fs::path(x) / "skillmatch";
+  const char* home = std::getenv("HOME");
+  return fs::path(home ? home : ".") / ".local" / "share" / "skillmatch";
+}
+
+fs::path shipped_data_dir() {
+  if (const char* d = std::getenv("SKILLMATCH_DATA"); d && *d) return d;
+  return SKILLMATCH_DATA_DIR;
+}
+
+struct Engine::Impl {
+  EngineOptions opt;
+  fs::path dir;
+
+  // ---------------------------------------------------------------- workspace connections
+  std::mutex pool_mu;
+  bool opened = false;
+  std::vector<std::unique_ptr<Workspace>> idle;
+
+  // A connection of the pool for the duration of one call.
+  class Lease {
+   public:
+    Lease(Impl& impl, std::unique_ptr<Workspace> ws) : impl_(impl), ws_(std::move(ws)) {}
+    ~Lease() {
+      const std::lock_guard<std::mutex> lock(impl_.pool_mu);
+      impl_.idle.push_back(std::move(ws_));
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Workspace& operator*() const { return *ws_; }
+    Workspace* operator->() const { return ws_.get(); }
+
+   private:
+    Impl& impl_;
+    std::unique_ptr<Workspace> ws_;
+  };
+
+  Lease connect() {
+    std::unique_lock<std::mutex> lock(pool_mu);
+    if (!idle.empty()) {
+      auto ws = std::move(idle.back());
+      idle.pop_back();
+      return Lease(*this, std::move(ws));
+    }
+    const bool first = !opened;
+    lock.unlock();
+    auto ws = std::make_unique<Workspace>(Workspace::open(dir, true));
+    if (first) {
+      if (opt.seed_defaults) seed_shipped_data(*ws, opt.data_dir, opt.log);
+      lock.lock();
+      opened = true;
+    }
+    return Lease(*this, std::move(ws));
+  }
+
+  // ---------------------------------------------------------------- the skill snapshot
+  std::mutex snap_mu;
+  std::shared_ptr<const SkillSet> snap;
+
+  std::shared_ptr<const SkillSet> skills(const Workspace& ws) {
+    const std::uint64_t g = ws.generation();
+    {
+      const std::lock_guard<std::mutex> lock(snap_mu);
+      if (snap && snap->generation == g) return snap;
+    }
+    auto fresh = ws.snapshot();
+    const std::lock_guard<std::mutex> lock(snap_mu);
+    if (!snap || snap->generation <= fresh->generation) snap = fresh;
+    return fresh;
+  }
+
+  // ---------------------------------------------------------------- models
+  ModelCache<LoadedEmbedder> embedders;
+  ModelCache<LoadedReranker> rerankers;
+  ModelCache<Tokenizer> tokenizers;
+
+  std::shared_ptr<const LoadedEmbedder> embedder(const std::string& name,
+                                                 const ModelSettings& settings) {
+    SM_CHECK(!name.empty(), ErrorKind::kInvalidArgument, "no embedding model given (--embedder)");
+    const fs::path folder = resolve_model(name);
+    return embedders.get(model_key(folder, settings), [&] {
+      const ModelFolder mf = ModelFolder::read(folder);
+      auto e = std::make_shared<LoadedEmbedder>(LoadedEmbedder{
+          name, folder, model_fingerprint(folder), BiEncoder::load(mf, inference(settings))});
+      return std::shared_ptr<const LoadedEmbedder>(std::move(e));
+    });
+  }
+
+  std::shared_ptr<const LoadedReranker> reranker(const std::string& name,
+                                                 const ModelSettings& settings) {
+    SM_CHECK(!name.empty(), ErrorKind::kInvalidArgument, "no reranker given (--reranker)");
+    const fs::path folder = resolve_model(name);
+    return rerankers.get(model_key(folder, settings), [&] {
+      auto r = std::make_shared<LoadedReranker>(
+          LoadedReranker{name, folder, CrossEncoder::load(folder, inference(settings))});
+      return std::shared_ptr<const LoadedReranker>(std::move(r));
+    });
+  }
+
+  std::shared_ptr<const Tokenizer> tokenizer(const std::string& model) {
+    const fs::path path = fs::is_regular_file(model) ? fs::path(model) : resolve_model(model);
+    return tokenizers.get(path.string(), [&] {
+      return std::make_shared<const Tokenizer>(fs::is_regular_file(path)
+                                                   ? Tokenizer::load(path)
+                                                   : ModelFolder::read(path).load_tokenizer());
+    });
+  }
+
+  // ---------------------------------------------------------------- dense indexes
+  // The dense index of one vector identity, rebuilt when the skills or the vector file change.
+  struct DenseEntry {
+    std::mutex mu;
+    std::shared_ptr<const DenseIndex> index;
+    std::uint64_t generation = 0;
+    std::uint64_t file_size = 0;
+    bool built = false;
+  };
+  std::mutex dense_mu;
+  std::map<std::string, std::shared_ptr<DenseEntry>> dense;
+  std::mutex index_mu;  // one indexing run at a time in this process
+
+  void notify(const std::string& message) const {
+    if (opt.log) opt.log(message);
+  }
+
+  ProgressFn indexing_progress(const std::string& model) const {
+    if (!opt.progress) return nullptr;
+    auto progress = opt.progress;
+    return [progress, what = "indexing " + model](std::size_t done, std::size_t total) {
+      progress(what, done, total);
+    };
+  }
+
+  static VectorIdentity identity(const LoadedEmbedder& e, const std::string& passage_template) {
+    return {e.name, e.fingerprint, passage_template, e.model.dimension()};
+  }
+
+  // Builds `entry` from the vector file: the skills of the snapshot whose vector is current.
+  void rebuild(DenseEntry& entry, const Workspace& ws, const SkillSet& snapshot,
+               const VectorIdentity& id, std::uint64_t file_size) {
+    const fs::path file = vector_file(ws, id);
+    std::vector<std::int64_t> ids;
+    Matrix vectors(0, id.dimension);
+    if (fs::exists(file)) {
+      const VectorStore store = VectorStore::read(file, id);
+      for (const Skill& s : snapshot.skills) {
+        if (store.hash(s.id) == passage_hash(id.passage_template, s)) ids.push_back(s.id);
+      }
+      vectors = Matrix(ids.size(), id.dimension);
+      for (std::size_t r = 0; r < ids.size(); ++r) {
+        std::copy_n(store.vector(ids[r]), id.dimension, vectors.row(r));
+      }
+    }
+    auto index = std::make_shared<DenseIndex>(std::move(ids), std::move(vectors));
+    const fs::path graph = ann_file(ws, id);
+    if (fs::exists(graph)) {
+      try {
+        index->attach_ann(std::make_shared<const AnnIndex>(AnnIndex::load(graph)));
+      } catch (const Error&) {
+        // Stale or damaged: approximate requests are refused (run `index --ann` again).
+      }
+    }
+    entry.index = std::move(index);
+    entry.generation = snapshot.generation;
+    entry.file_size = file_size;
+    entry.built = true;
+  }
+
+  // The note on vectors of the same model made with another passage template.
+  std::string template_note(const Workspace& ws, const LoadedEmbedder& e,
+                            const std::string& passage_template) const {
+    const auto last = ws.meta("index.embedder");
+    if (!last) return "";
+    try {
+      const auto j = nlohmann::json::parse(*last);
+      const std::string t = j.value("template", "");
+      if (j.value("fingerprint", "") == e.fingerprint && t != passage_template) {
+        return " (the workspace has vectors of " + e.name + " made with --template \"" + t +
+               "\"; pass that template to use them)";
+      }
+    } catch (const nlohmann::json::exception&) {
+    }
+    return "";
+  }
+
+  // The dense index of `e`'s vectors, covering every skill `filter` lets through: skills without
+  // a current vector are embedded first when `auto_index`, else the request is refused.
+  std::shared_ptr<const DenseIndex> dense_index(Workspace& ws, const SkillSet& snapshot,
+                                                const LoadedEmbedder& e,
+                                                const std::string& passage_template,
+                                                const SkillFilter& filter, bool auto_index) {
+    const VectorIdentity id = identity(e, passage_template);
+    std::shared_ptr<DenseEntry> entry;
+    {
+      const std::lock_guard<std::mutex> lock(dense_mu);
+      auto& slot = dense[id.key()];
+      if (!slot) slot = std::make_shared<DenseEntry>();
+      entry = slot;
+    }
+    const std::lock_guard<std::mutex> lock(entry->mu);
+    const fs::path file = vector_file(ws, id);
+    for (int attempt = 0;; ++attempt) {
+      std::error_code ec;
+      const std::uint64_t size = fs::exists(file) ? fs::file_size(file, ec) : 0;
+      if (!entry->built || entry->generation != snapshot.generation || entry->file_size != size) {
+        rebuild(*entry, ws, snapshot, id, size);
+      }
+      std::size_t wanted = 0, missing = 0;
+      if (filter_is_empty(filter)) {
+        wanted = snapshot.skills.size();
+        missing = wanted - entry->index->size();
+      } else {
+        for (const std::int64_t sid : ws.skill_ids(filter)) {
+          if (!snapshot.find(sid)) continue;
+          ++wanted;
+          missing += entry->index->row_of(sid) ? 0 : 1;
+        }
+      }
+      if (missing == 0) return entry->index;
+      const std::string what = std::to_string(missing) + " of the " + std::to_string(wanted) +
+                               " skills to match have no vector of " + e.name;
+      SM_CHECK(auto_index && attempt == 0, ErrorKind::kInvalidArgument,
+               what + template_note(ws, e, passage_template) +
+                   "; run `skillmatch index --embedder " + e.name + "` first");
+      notify(what + ": embedding them now (once; the vectors are kept in the workspace)" +
+             template_note(ws, e, passage_template));
+      const std::lock_guard<std::mutex> index_lock(index_mu);
+      const IndexStats stats =
+          index_skills(ws, e.model, id, indexing_progress(e.name), 256, filter);
+      if (!stats.set_aside.empty()) {
+        notify("the vector file was damaged; moved it aside to " + stats.set_aside.string());
+      }
+    }
+  }
+
+  // Loads what a match with `o` needs (models and the dense index) and gives its matcher.
+  Matcher matcher(Workspace& ws, const std::shared_ptr<const SkillSet>& snapshot,
+                  const MatchOptions& o) {
+    std::optional<BiEncoder> enc;
+    std::shared_ptr<const DenseIndex> index;
+    if (o.search.mode != RetrievalMode::kBm25) {
+      SM_CHECK(!o.embedder.empty(), ErrorKind::kInvalidArgument,
+               std::string(retrieval_mode_name(o.search.mode)) +
+                   " retrieval needs an embedding model (--embedder)");
+      const auto e = embedder(o.embedder, o.settings);
+      index = dense_index(ws, *snapshot, *e, o.passage_template, o.search.filter, o.auto_index);
+      enc = e->model;
+    }
+    std::optional<CrossEncoder> rr;
+    if (o.search.rerank && !o.reranker.empty()) rr = reranker(o.reranker, o.settings)->model;
+    return Matcher(snapshot, std::move(enc), std::move(index), std::move(rr));
+  }
+
+  ImportReport import_data(Workspace& ws, const ImportRequest& r);
+};
+
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->opt = std::move(options);
+  impl_->dir = impl_->opt.workspace.empty() ? default_workspace() : impl_->opt.workspace;
+  if (impl_->opt.data_dir.empty()) impl_->opt.data_dir = shipped_data_dir();
+  if (impl_->opt.threads > 0) set_num_threads(impl_->opt.threads);
+}
+
+Engine::~Engine() = default;
+
+const fs::path& Engine::workspace_dir() const noexcept {
+  return impl_->dir;
+}
+
+// ------------------------------------------------------------------------------------ models
+
+ModelInfo Engine::model_info(const std::string& model, const ModelSettings& settings) {
+  ModelInfo info;
+  info.name = model;
+  info.folder = resolve_model(model);
+  const ModelFolder mf = ModelFolder::read(info.folder);
+  const ModelConfig& c = mf.config();
+  info.kind = mf.kind();
+  info.architecture = c.architectures.empty() ? "" : c.architectures[0];
+  info.layers = c.num_hidden_layers;
+  info.hidden_size = c.hidden_size;
+  info.heads = c.num_attention_heads;
+  info.vocab_size = c.vocab_size;
+  info.tokenizer_file = mf.tokenizer_json_file()  ? "tokenizer.json"
+                        : mf.sentencepiece_file() ? "sentencepiece.bpe.model"
+                                                  : "";
+  if (info.kind == ModelKind::kCrossEncoder) {
+    const auto r = impl_->reranker(model, settings);
+    info.max_length = r->model.max_length();
+    info.dtype = r->model.dtype();
+    info.fingerprint = model_fingerprint(info.folder);
+  } else {
+    const auto e = impl_->embedder(model, settings);
+    info.fingerprint = e->fingerprint;
+    info.dimension = e->model.dimension();
+    info.pooling = e->model.pooling();
+    info.normalize = e->model.normalizes();
+    info.max_seq_length = e->model.max_seq_length();
+    info.prompts = e->model.prompts();
+    info.default_prompt_name = e->model.default_prompt_name();
+    info.dtype = e->model.dtype();
+  }
+  return info;
+}
+
+std::vector<TokenIds> Engine::tokenize(const std::vector<std::string>& texts,
+                                       const TokenizeOptions& o) {
+  const auto tok = impl_->tokenizer(o.model);
+  std::vector<TokenIds> out;
+  out.reserve(texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    try {
+      out.push_back(tok->encode(texts[i], o.max_length));
+    } catch (const Error& e) {
+      rethrow_with_context(e, "text " + std::to_string(i + 1));
+    }
+  }
+  return out;
+}
+
+std::vector<TokenIds> Engine::tokenize_pairs(const std::vector<TextPair>& pairs,
+                                             const TokenizeOptions& o) {
+  const auto tok = impl_->tokenizer(o.model);
+  std::vector<TokenIds> out;
+  out.reserve(pairs.size());
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    try {
+      out.push_back(tok->encode_pair(pairs[i].first, pairs[i].second, o.max_length));
+    } catch (const Error& e) {
+      rethrow_with_context(e, "pair " + std::to_string(i + 1));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Engine::pieces(const TokenIds& ids, const std::string& model) {
+  const auto tok = impl_->tokenizer(model);
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (const auto id : ids) out.push_back(tok->id_to_piece(id));
+  return out;
+}
+
+Matrix Engine::embed(const std::vector<std::string>& texts, const EmbedOptions& o) {
+  const auto e = impl_->embedder(o.model, o.settings);
+  const BiEncoder& enc = e->model;
+  std::string prompt;
+  if (o.prompt_text) {
+    prompt = *o.prompt_text;
+  } else {
+    const std::string name = o.prompt_name.empty() ? enc.default_prompt_name() : o.prompt_name;
+    if (!name.empty() && name != "none") {
+      auto p = enc.prompt(name);
+      if (!p) {
+        std::string known;
+        for (const auto& [k, v] : enc.prompts()) known += (known.empty() ? "" : ", ") + k;
+        throw Error(ErrorKind::kInvalidArgument,
+                    "prompt: the model " + o.model + " defines no prompt named '" + name +
+                        "' (it has: " + (known.empty() ? std::string("none") : known) + ")");
+      }
+      prompt = *p;
+    }
+  }
+  const std::vector<TokenIds> ids = enc.tokenize(texts, prompt);
+  if (!o.truncate) {
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      const std::size_t n = enc.tokenizer().encode_pieces(prompt + texts[i]).size() + 2;
+      SM_CHECK(n <= enc.max_seq_length(), ErrorKind::kInvalidArgument,
+               "text " + std::to_string(i + 1) + " has " + std::to_string(n) +
+                   " tokens; the model takes at most " + std::to_string(enc.max_seq_length()) +
+                   " (truncation is off)");
+    }
+  }
+  const std::size_t prompt_length = prompt.empty() ? 0 : enc.prompt_token_count(prompt);
+  return enc.embed_tokens(ids, prompt_length, nullptr, o.normalize);
+}
+
+std::vector<float> Engine::rerank(const std::vector<TextPair>& pairs, const RerankOptions& o) {
+  return impl_->reranker(o.model, o.settings)->model.score(pairs, o.pair);
+}
+
+// --------------------------------------------------------------------------------- workspace
+
+std::vector<TaxonomyInfo> Engine::taxonomies() {
+  return impl_->connect()->taxonomies();
+}
+
+std::size_t Engine::skill_count(const SkillFilter& filter) {
+  return impl_->connect()->skill_count(filter);
+}
+
+std::vector<GroupSummary> Engine::groups(const SkillFilter& filter) {
+  return impl_->connect()->groups(filter);
+}
+
+std::optional<Skill> Engine::skill(std::int64_t id) {
+  return impl_->connect()->skill(id);
+}
+
+std::optional<Skill> Engine::find_skill(const std::string& taxonomy, const std::string& uri) {
+  return impl_->connect()->find(taxonomy, uri);
+}
+
+ImportReport Engine::import(const ImportRequest& request) {
+  auto ws = impl_->connect();
+  return impl_->import_data(*ws, request);
+}
+
+ImportReport Engine::Impl::import_data(Workspace& ws, const ImportRequest& r) {
+  if (r.format == "defaults") return import_shipped_data(ws, opt.data_dir, opt.log);
+  SM_CHECK(!r.file.empty(), ErrorKind::kInvalidArgument, "import " + r.format + " needs a file");
+  SM_CHECK(r.hierarchy.empty() == r.groups.empty(), ErrorKind::kInvalidArgument,
+           "--hierarchy and --groups go together (ESCO's broaderRelationsSkillPillar and "
+           "skillGroups CSV files)");
+  // Every file is read and checked before anything is written.
+  TaxonomyData d;
+  const std::string esco_name = r.name.empty() ? "esco-" + r.language : r.name;
+  if (r.format == "esco" && r.file.extension() == ".zip") {
+    d = read_esco_export(r.file, esco_name, r.version, r.language);
+  } else if (r.format == "esco") {
+    d = read_esco_skills(r.file, esco_name, r.version, r.language);
+  } else if (r.format == "greta") {
+    d = read_greta(r.file);
+    if (!r.name.empty()) d.info.name = r.name;
+  } else {
+    SM_CHECK(r.format == "custom", ErrorKind::kInvalidArgument,
+             "unknown import format '" + r.format + "' (esco, greta, custom or defaults)");
+    SM_CHECK(!r.name.empty(), ErrorKind::kInvalidArgument, "a custom taxonomy needs --name");
+    d = read_custom_taxonomy(r.file, r.name, r.mapping);
+    d.info.version = r.version;
+    d.info.language = r.language;
+  }
+  if (!r.hierarchy.empty()) {
+    d.groups.clear();
+    d.links.clear();
+    read_esco_hierarchy(r.hierarchy, r.groups, d);
+  }
+  for (const fs::path& c : r.collections) {
+    d.collections.emplace_back(esco_collection_name(c), read_esco_collection(c));
+  }
+  // A workspace whose first import is the user's own taxonomy is never seeded with the shipped
+  // one, even when that import is interrupted.
+  if (!ws.meta("defaults.state") && ws.taxonomies().empty()) {
+    ws.set_meta("defaults.state", "declined");
+  }
+  return ws.import(d, r.replace);
+}
+
+// ------------------------------------------------------------------- index, match, evaluate
+
+IndexReport Engine::index(const IndexOptions& o) {
+  auto ws = impl_->connect();
+  const auto e = impl_->embedder(o.embedder, o.settings);
+  const VectorIdentity id = Impl::identity(*e, o.passage_template);
+  IndexReport report;
+  {
+    const std::lock_guard<std::mutex> lock(impl_->index_mu);
+    report.stats =
+        index_skills(*ws, e->model, id, impl_->indexing_progress(e->name), 256, o.filter);
+  }
+  report.vector_file = vector_file(*ws, id);
+  if (!report.stats.set_aside.empty()) {
+    impl_->notify("the vector file was damaged; moved it aside to " +
+                  report.stats.set_aside.string() + " and indexed anew");
+  }
+  if (!o.ann) return report;
+  const auto snapshot = impl_->skills(*ws);
+  const auto dense = impl_->dense_index(*ws, *snapshot, *e, o.passage_template, {}, false);
+  if (dense->has_ann()) {
+    report.ann_up_to_date = true;
+    return report;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  dense->build_ann(o.ann_options).save(ann_file(*ws, id));
+  report.ann_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  report.ann_built = true;
+  return report;
+}
+
+std::vector<MatchResult> Engine::match(const std::string& text, const MatchOptions& options) {
+  return match_batch({text}, options)[0];
+}
+
+std::vector<std::vector<MatchResult>> Engine::match_batch(const std::vector<std::string>& texts,
+                                                          const MatchOptions& o) {
+  check_match_texts(texts);
+  auto ws = impl_->connect();
+  const auto snapshot = impl_->skills(*ws);
+  const Matcher m = impl_->matcher(*ws, snapshot, o);
+  return m.match_batch(*ws, texts, o.search);
+}
+
+EvalReport Engine::evaluate(const fs::path& dataset, const EvalRequest& request,
+                            const ProgressFn& progress) {
+  request.cutoffs.validate();
+  EvalReport report;
+  std::vector<std::pair<std::string, MatchOptions>> configs;
+  {
+    auto ws = impl_->connect();
+    const std::vector<Skill> corpus = ws->skills(request.corpus);
+    SM_CHECK(!corpus.empty(), ErrorKind::kInvalidArgument,
+             "the workspace " + impl_->dir.string() + " has no skills that pass the filter");
+    report.resolver =
+        std::make_shared<const SkillResolver>(corpus, request.dataset.positive_template);
+    report.data = load_dataset(dataset, *report.resolver, request.dataset);
+    if (request.limit > 0 && report.data.queries.size() > request.limit) {
+      report.data.limited_from = report.data.queries.size();
+      report.data.queries.resize(request.limit);
+    }
+    report.depth = request.depth ? request.depth : request.cutoffs.max_k();
+    // Each configuration ranks `depth` skills of the corpus, with no cut-off: what is measured
+    // is `match --candidates depth --top depth`.
+    std::map<std::string, int> seen;
+    const auto snapshot = impl_->skills(*ws);
+    for (const auto& c : request.configs) {
+      MatchOptions o = c.options;
+      o.search.candidates = report.depth;
+      o.search.top = report.depth;
+      o.search.threshold.reset();
+      o.search.cut_at_largest_gap = false;
+      o.search.filter = request.corpus;
+      std::string name = c.name.empty() ? default_config_name(o) : c.name;
+      if (++seen[name] > 1) name += "#" + std::to_string(seen[name]);
+      try {
+        impl_->matcher(*ws, snapshot, o);  // loads the models and vectors before timing starts
+      } catch (const Error& e) {
+        rethrow_with_context(e, "configuration " + name);
+      }
+      configs.emplace_back(std::move(name), std::move(o));
+    }
+  }
+  std::vector<EvalConfig> eval_configs;
+  for (const auto& [name, o] : configs) {
+    EvalConfig c;
+    c.name = name;
+    c.description = describe(o);
+    c.rank = [this, o = o](const std::string& text, std::size_t) {
+      std::vector<RankedSkill> out;
+      for (const MatchResult& m : match(text, o)) {
+        out.push_back({m.skill.id, m.rerank_logit ? double(*m.rerank_logit) : m.score});
+      }
+      return out;
+    };
+    eval_configs.push_back(std::move(c));
+  }
+  report.results =
+      skillmatch::evaluate(report.data, eval_configs, request.cutoffs, report.depth, progress);
+  return report;
+}
+
+PullResult Engine::pull(const std::string& repo_id, const PullOptions& options) {
+  return pull_model(repo_id, options);
+}
+
+}  // namespace skillmatch

@@ -1,0 +1,226 @@
+// The Engine: one front door used from many threads at once, and a workspace written by another
+// process while the Engine reads it.
+#include "skillmatch/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "test_util.h"
+
+namespace skillmatch {
+namespace {
+
+namespace fs = std::filesystem;
+using test::fixtures;
+
+// The 60 skills of the ESCO export sample, imported into a fresh workspace (no shipped data).
+std::unique_ptr<Engine> sample_engine(const fs::path& dir) {
+  EngineOptions o;
+  o.workspace = dir;
+  o.seed_defaults = false;
+  auto e = std::make_unique<Engine>(o);
+  ImportRequest r;
+  r.format = "esco";
+  r.file = test::test_data() / "esco_export_sample.zip";
+  r.language = "en";
+  e->import(r);
+  return e;
+}
+
+MatchOptions options(const std::string& mode, bool rerank) {
+  MatchOptions o;
+  match_option_table().set(o, "mode", mode);
+  o.embedder = (fixtures() / "embedder-mean").string();
+  if (rerank) o.reranker = (fixtures() / "reranker").string();
+  o.settings.dtype = DType::kFloat32;
+  o.search.top = 5;
+  return o;
+}
+
+// Everything observable of a result list.
+std::string dump(const std::vector<MatchResult>& rs) {
+  std::string s;
+  for (const auto& r : rs) {
+    s += r.skill.record.uri + " " + std::to_string(r.score) + " " +
+         std::to_string(r.cosine.value_or(-9)) + " " + std::to_string(r.bm25.value_or(-9)) + " " +
+         std::to_string(r.rerank_logit.value_or(-9)) + "\n";
+  }
+  return s;
+}
+
+std::string dump(const Matrix& m) {
+  return std::string(reinterpret_cast<const char*>(m.data.data()), m.data.size() * sizeof(float));
+}
+
+std::string dump(const std::vector<float>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+}
+
+// One unit of work of the mixed load; returns its result as bytes to compare.
+using Task = std::function<std::string(Engine&)>;
+
+std::vector<Task> mixed_tasks() {
+  const std::vector<std::string> courses = {
+      "Introduction to music management for orchestras",
+      "Welding and metal work for beginners",
+      "Managing staff and schedules in a small business",
+      "Spreadsheet software: formulas, charts and pivot tables",
+      "Customer service on the telephone",
+  };
+  std::vector<Task> tasks;
+  for (const auto& c : courses) {
+    tasks.push_back([c](Engine& e) { return dump(e.match(c, options("bm25", false))); });
+    tasks.push_back([c](Engine& e) { return dump(e.match(c, options("dense", false))); });
+    tasks.push_back([c](Engine& e) { return dump(e.match(c, options("hybrid", true))); });
+    tasks.push_back([c](Engine& e) {
+      EmbedOptions o;
+      o.model = (fixtures() / "embedder-cls").string();
+      o.prompt_name = "query";
+      o.settings.dtype = DType::kFloat32;
+      return dump(e.embed({c, c + " (advanced)"}, o));
+    });
+    tasks.push_back([c](Engine& e) {
+      RerankOptions o;
+      o.model = (fixtures() / "reranker").string();
+      o.settings.dtype = DType::kFloat32;
+      return dump(e.rerank({{c, "manage musical staff"}, {c, "weld metal"}}, o));
+    });
+  }
+  // A batch of 200 texts.
+  tasks.push_back([courses](Engine& e) {
+    std::vector<std::string> batch;
+    for (int i = 0; i < 200; ++i)
+      batch.push_back(courses[i % courses.size()] + " " + std::to_string(i));
+    std::string s;
+    for (const auto& r : e.match_batch(batch, options("hybrid", false))) s += dump(r);
+    return s;
+  });
+  return tasks;
+}
+
+TEST(Engine, EightThreadsAtOnceGiveTheSerialResults) {
+  test::TempDir serial_dir, parallel_dir;
+  const auto tasks = mixed_tasks();
+  std::vector<std::string> expected;
+  {
+    auto serial = sample_engine(serial_dir / "ws");
+    for (const auto& t : tasks) expected.push_back(t(*serial));
+  }
+  // A fresh engine: the first calls of all threads race to load the models and to index the
+  // skills, which must happen once.
+  auto engine = sample_engine(parallel_dir / "ws");
+  std::atomic<int> mismatches{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::size_t k = 0; k < tasks.size(); ++k) {
+        const std::size_t i = (k + static_cast<std::size_t>(t) * 5) % tasks.size();
+        try {
+          if (tasks[i](*engine) != expected[i]) ++mismatches;
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << "thread " << t << " task " << i << ": " << e.what();
+          ++errors;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(mismatches, 0);
+  // The skills were embedded once: one vector file, each skill once in it.
+  std::size_t files = 0;
+  for (const auto& f : fs::directory_iterator(parallel_dir / "ws")) {
+    if (f.path().filename().string().rfind("vectors-", 0) == 0) {
+      ++files;
+      EXPECT_EQ(fs::file_size(f.path()), fs::file_size(serial_dir / "ws" / f.path().filename()));
+    }
+  }
+  EXPECT_EQ(files, 1u);
+}
+
+// Another process imports a taxonomy into the workspace while this one matches: every match
+// succeeds, and once the import is committed the next match sees the new skills (and embeds
+// them).
+TEST(Engine, SeesAnImportOfAnotherProcessWhileMatching) {
+  test::TempDir dir;
+  auto engine = sample_engine(dir / "ws");
+  const MatchOptions dense = options("hybrid", false);
+  ASSERT_FALSE(engine->match("music", dense).empty());
+
+  std::string csv = "uri,label,description\n";
+  for (int i = 0; i < 3000; ++i) {
+    csv += "own" + std::to_string(i) + ",Kochen Stufe " + std::to_string(i) +
+           ",Gerichte zubereiten und Menüs planen\n";
+  }
+  test::spit(dir / "own.csv", csv);
+  const std::string cmd = std::string("exec ") + SKILLMATCH_CLI + " import custom " +
+                          (dir / "own.csv").string() + " --name own -w " + (dir / "ws").string() +
+                          " >/dev/null 2>&1";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  int status = 0, matches = 0;
+  bool done = false;
+  while (!done) {
+    done = ::waitpid(pid, &status, WNOHANG) == pid;
+    const auto res = engine->match("music management", dense);
+    EXPECT_FALSE(res.empty());
+    ++matches;
+  }
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_GE(matches, 1);
+  MatchOptions own = dense;
+  own.search.filter.taxonomies = {"own"};
+  own.search.mode = RetrievalMode::kBm25;
+  const auto res = engine->match("Kochen Stufe 17", own);
+  ASSERT_FALSE(res.empty());
+  EXPECT_EQ(res[0].skill.taxonomy, "own");
+  EXPECT_EQ(engine->skill_count(), 3060u);
+  own.search.mode = RetrievalMode::kDense;  // the new skills are embedded on demand
+  EXPECT_EQ(engine->match("Gerichte zubereiten", own).size(), 5u);
+}
+
+TEST(Engine, FailedModelLoadIsRetriedAndNamed) {
+  Engine engine{EngineOptions{}};
+  EmbedOptions o;
+  o.model = "/no/such/model";
+  test::expect_error([&] { engine.embed({"a"}, o); }, ErrorKind::kNotFound, {"/no/such/model"});
+  test::expect_error([&] { engine.embed({"a"}, o); }, ErrorKind::kNotFound, {"/no/such/model"});
+  // A cross-encoder is not an embedding model.
+  o.model = (fixtures() / "reranker").string();
+  test::expect_error([&] { engine.embed({"a"}, o); }, ErrorKind::kInvalidArgument,
+                     {"cross-encoder", "reranker"});
+}
+
+TEST(Engine, MatchTextsAreCheckedAlike) {
+  test::TempDir dir;
+  auto engine = sample_engine(dir / "ws");
+  MatchOptions o;
+  o.search.mode = RetrievalMode::kBm25;
+  test::expect_error([&] { engine->match(" \n\t", o); }, ErrorKind::kInvalidArgument,
+                     {"the text is empty or only white space"});
+  test::expect_error(
+      [&] {
+        engine->match_batch({"music", "  "}, o);
+      },
+      ErrorKind::kInvalidArgument, {"text 2 is empty"});
+  test::expect_error([&] { engine->match(std::string(kMaxTextBytes + 1, 'a'), o); },
+                     ErrorKind::kInvalidArgument, {"longer than 1 MiB"});
+  test::expect_error([&] { engine->match("bad \xFF", o); }, ErrorKind::kInvalidArgument,
+                     {"invalid UTF-8"});
+  o.search.mode = RetrievalMode::kDense;
+  test::expect_error([&] { engine->match("music", o); }, ErrorKind::kInvalidArgument,
+                     {"needs an embedding model"});
+}
+
+}  // namespace
+}  // namespace skillmatch
