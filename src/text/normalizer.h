@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "text/charsmap.h"
 #include "text/sentencepiece_model.h"
 
 namespace skillmatch::text {
@@ -26,14 +27,11 @@ class Normalizer {
   // The normalized form of the longest rule matching a prefix of `input`, and the number of
   // input bytes it consumes.
   std::pair<std::string_view, std::size_t> normalize_prefix(std::string_view input) const;
-  // Longest match of the charsmap trie at the start of `input`: {value, length}; length 0 if none.
-  std::pair<std::uint32_t, std::size_t> longest_rule(std::string_view input) const;
 
   NormalizerSpec spec_;
   bool suffix_ = false;
   std::vector<std::string> user_defined_;
-  std::vector<std::uint32_t> trie_;  // Darts-clone units
-  std::string replacements_;         // NUL-separated normalized strings
+  CharsMap charsmap_;
 };
 
 // Byte length of the UTF-8 character starting with byte `c`, as SentencePiece computes it.
