@@ -168,3 +168,40 @@ TEST(ModelFolder, SafetensorsWriterRoundTrips) {
 
 }  // namespace
 }  // namespace skillmatch
+
+namespace skillmatch {
+namespace {
+
+// A folder that has only tokenizer.json (as many Hub repositories do) loads, and the written
+// folder gets both tokenizer files, the SentencePiece model made from the JSON one.
+TEST(ModelFolder, FolderWithOnlyTokenizerJsonLoadsAndIsWrittenWithBoth) {
+  test::TempDir dir;
+  const fs::path m = test::copy_fixture("embedder-cls", dir / "m");
+  test::spit(m / "tokenizer.json",
+             test::slurp(test::test_data() / "tokenizer_json" / "current" / "tokenizer.json"));
+  fs::remove(m / "sentencepiece.bpe.model");
+  const ModelFolder mf = ModelFolder::read(m);
+  EXPECT_EQ(mf.load_tokenizer().source(), TokenizerSource::kTokenizerJson);
+  const BiEncoder a = BiEncoder::load(test::fixtures() / "embedder-cls", f32());
+  const BiEncoder b = BiEncoder::load(m, f32());
+  for (const char* text : {"Einführung in Excel", "Buchhaltung für Einsteiger"}) {
+    EXPECT_EQ(a.embed({text}, "query: ").data, b.embed({text}, "query: ").data) << text;
+  }
+  const SafetensorsFile w = SafetensorsFile::open(*mf.weights_file());
+  write_model_folder(dir / "out", mf, weight_tensors(w));
+  ASSERT_TRUE(fs::exists(dir / "out" / "sentencepiece.bpe.model"));
+  const Tokenizer spm = Tokenizer::load(dir / "out" / "sentencepiece.bpe.model");
+  const Tokenizer orig = Tokenizer::load(test::fixtures() / "tokenizer" / "sentencepiece.bpe.model");
+  for (const char* text : {"Einführung in Excel", "Grundlagen der Buchhaltung: Kontenrahmen"}) {
+    EXPECT_EQ(spm.encode(text, 512), orig.encode(text, 512)) << text;
+  }
+  // The SentencePiece-only fixture gets a tokenizer.json that gives its ids.
+  const fs::path out2 = round_trip(test::fixtures() / "embedder-mean", dir / "out2");
+  const Tokenizer tj = Tokenizer::load(out2 / "tokenizer.json");
+  EXPECT_EQ(tj.source(), TokenizerSource::kTokenizerJson);
+  EXPECT_EQ(tj.encode("Grundlagen der Buchhaltung", 512),
+            orig.encode("Grundlagen der Buchhaltung", 512));
+}
+
+}  // namespace
+}  // namespace skillmatch

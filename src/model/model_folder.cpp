@@ -10,6 +10,7 @@
 #include "core/json_util.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
+#include "skillmatch/text/tokenizer_files.h"
 
 namespace fs = std::filesystem;
 
@@ -170,6 +171,14 @@ void write_json(const fs::path& file, const nlohmann::json& j) {
   write_file_atomic(file, [&](std::FILE* f) {
     const std::string text = j.dump(2) + "\n";
     if (std::fwrite(text.data(), 1, text.size(), f) != text.size()) {
+      throw Error(ErrorKind::kIo, "cannot write " + file.string());
+    }
+  });
+}
+
+void write_bytes(const fs::path& file, const std::string& bytes) {
+  write_file_atomic(file, [&](std::FILE* f) {
+    if (std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
       throw Error(ErrorKind::kIo, "cannot write " + file.string());
     }
   });
@@ -346,11 +355,8 @@ std::optional<fs::path> ModelFolder::tokenizer_json_file() const {
 }
 
 Tokenizer ModelFolder::load_tokenizer() const {
+  if (auto j = tokenizer_json_file()) return Tokenizer::load(*j);
   if (auto s = sentencepiece_file()) return Tokenizer::load(*s);
-  SM_CHECK(!tokenizer_json_file(), ErrorKind::kUnsupported,
-           dir_.string() +
-               ": the folder has tokenizer.json but no sentencepiece.bpe.model; "
-               "skillmatch reads XLM-R's SentencePiece model file");
   throw Error(ErrorKind::kNotFound, dir_.string() +
                                         ": the folder has neither tokenizer.json nor "
                                         "sentencepiece.bpe.model");
@@ -440,8 +446,16 @@ void write_model_folder(const fs::path& out, const ModelFolder& meta,
     const auto tj = meta.tokenizer_json_file();
     SM_CHECK(spm || tj, ErrorKind::kNotFound,
              meta.dir().string() + " has no tokenizer file to write with the model");
-    if (spm) fs::copy_file(*spm, staged / "sentencepiece.bpe.model");
-    if (tj) fs::copy_file(*tj, staged / "tokenizer.json");
+    if (spm) {
+      fs::copy_file(*spm, staged / "sentencepiece.bpe.model");
+    } else {
+      write_bytes(staged / "sentencepiece.bpe.model", sentencepiece_model_from_tokenizer_json(*tj));
+    }
+    if (tj) {
+      fs::copy_file(*tj, staged / "tokenizer.json");
+    } else {
+      write_bytes(staged / "tokenizer.json", tokenizer_json_from_sentencepiece(*spm));
+    }
     const ModelFolder::Documents& docs = meta.documents();
     write_json(staged / "tokenizer_config.json",
                docs.tokenizer_config.is_object()
