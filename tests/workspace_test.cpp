@@ -104,6 +104,13 @@ TEST(TaxonomyImport, BadFilesNameFileAndLine) {
                      ErrorKind::kInvalidArgument, {"nolab.jsonl line 1", "no \"label\""});
   test::expect_error([&] { read_greta(dir / "missing.csv"); }, ErrorKind::kNotFound,
                      {"missing.csv"});
+  // A NUL byte is refused alike in CSV and JSON Lines.
+  test::spit(dir / "nul.csv", std::string("uri,label\nk1,A\nk2,B\0C\n", 22));
+  test::expect_error([&] { read_custom_taxonomy(dir / "nul.csv", "x"); },
+                     ErrorKind::kInvalidArgument, {"nul.csv line 3", "NUL byte"});
+  test::spit(dir / "nul.jsonl", "{\"uri\": \"a\", \"label\": \"A\\u0000B\"}\n");
+  test::expect_error([&] { read_custom_taxonomy(dir / "nul.jsonl", "x"); },
+                     ErrorKind::kInvalidArgument, {"nul.jsonl line 1", "NUL byte"});
 }
 
 class WorkspaceTest : public ::testing::Test {
@@ -273,8 +280,51 @@ TEST_F(WorkspaceTest, BadRecordsAreRefusedAndNothingIsWritten) {
   recs[1].label = "bad \xC3";
   test::expect_error([&] { ws.import_taxonomy(info, recs); }, ErrorKind::kInvalidArgument,
                      {"u2", "invalid UTF-8"});
+  recs[1].label = std::string("a\0b", 3);
+  test::expect_error([&] { ws.import_taxonomy(info, recs); }, ErrorKind::kInvalidArgument,
+                     {"u2", "NUL byte"});
   EXPECT_EQ(ws.skill_count(), 0u);
   EXPECT_TRUE(ws.taxonomies().empty());
+}
+
+// One import is one transaction: a failure in its hierarchy or a collection leaves nothing, and a
+// list imported under an existing name does not silently replace that taxonomy.
+TEST_F(WorkspaceTest, OneImportIsOneTransactionAndRemovalNeedsReplace) {
+  Workspace ws = Workspace::open(dir_ / "ws", true);
+  TaxonomyData d;
+  d.info = {"t", "T", "1", "de", "test", "", ""};
+  d.skills = {{"u1", "A", {}, "", "", "", {}}, {"u2", "B", {}, "", "", "", {}}};
+  d.groups = {{"", "G", "no URI"}};
+  const auto g0 = ws.generation();
+  test::expect_error([&] { ws.import(d, false); }, ErrorKind::kInvalidArgument, {"has no URI"});
+  EXPECT_EQ(ws.skill_count(), 0u);
+  EXPECT_TRUE(ws.taxonomies().empty());
+  EXPECT_EQ(ws.generation(), g0);
+  d.groups = {{"g", "G", "Gruppe"}};
+  d.links = {{"u1", "g"}};
+  d.collections = {{"green", {"u2", "u9"}}};
+  const ImportReport r = ws.import(d, false);
+  EXPECT_EQ(r.taxonomy, "t");
+  EXPECT_EQ(r.stats.added, 2u);
+  EXPECT_EQ(r.links, 1u);
+  ASSERT_EQ(r.collections.size(), 1u);
+  EXPECT_EQ(r.collections[0].stored, 1u);
+  EXPECT_EQ(r.collections[0].listed, 2u);
+  EXPECT_GT(ws.generation(), g0);
+  const auto snap = ws.snapshot();
+  EXPECT_EQ(snap->skills.size(), 2u);
+  EXPECT_EQ(snap->generation, ws.generation());
+  EXPECT_EQ(snap->find(ws.find("t", "u2")->id)->collections, std::vector<std::string>{"green"});
+  TaxonomyData other = d;
+  other.skills = {{"x1", "X", {}, "", "", "", {}}};
+  other.groups.clear();
+  other.links.clear();
+  other.collections.clear();
+  test::expect_error([&] { ws.import(other, false); }, ErrorKind::kInvalidArgument,
+                     {"would remove 2 of its 2 skills", "--replace"});
+  EXPECT_EQ(ws.skill_count(), 2u);
+  EXPECT_EQ(ws.import(other, true).stats.removed, 2u);
+  EXPECT_EQ(ws.skill_count(), 1u);
 }
 
 TEST_F(WorkspaceTest, RefusesMissingForeignAndNewerWorkspaces) {

@@ -281,6 +281,8 @@ TaxonomyData read_custom_taxonomy(const fs::path& path, const std::string& name,
       }
       SM_CHECK(it->is_string(), ErrorKind::kInvalidArgument,
                where + ": \"" + key + "\" must be a string");
+      SM_CHECK(it->get_ref<const std::string&>().find('\0') == std::string::npos,
+               ErrorKind::kInvalidArgument, where + ": \"" + key + "\" contains a NUL byte");
       return trim(it->get<std::string>());
     };
     nlohmann::json j;
@@ -296,8 +298,9 @@ TaxonomyData read_custom_taxonomy(const fs::path& path, const std::string& name,
       auto alt = j.find(m.alt_labels);
       if (alt != j.end() && alt->is_array()) {
         for (const auto& a : *alt) {
-          SM_CHECK(a.is_string(), ErrorKind::kInvalidArgument,
-                   where + ": \"" + m.alt_labels + "\" must hold strings");
+          SM_CHECK(a.is_string() && a.get_ref<const std::string&>().find('\0') == std::string::npos,
+                   ErrorKind::kInvalidArgument,
+                   where + ": \"" + m.alt_labels + "\" must hold strings without NUL bytes");
           r.alt_labels.push_back(trim(a.get<std::string>()));
         }
       } else {

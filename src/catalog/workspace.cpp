@@ -255,9 +255,11 @@ ImportStats Workspace::Impl::import_skills(const TaxonomyInfo& info,
     SM_CHECK(seen.insert(r.uri).second, ErrorKind::kInvalidArgument,
              where + ": duplicate URI " + r.uri);
     try {
-      validate_utf8(r.uri);
-      validate_utf8(r.label);
-      validate_utf8(r.description);
+      for (const std::string* f : {&r.uri, &r.label, &r.description, &r.skill_type}) {
+        validate_utf8(*f);
+        SM_CHECK(f->find('\0') == std::string::npos, ErrorKind::kInvalidArgument,
+                 "a NUL byte in the text");
+      }
       for (const auto& a : r.alt_labels) validate_utf8(a);
     } catch (const Error& e) {
       rethrow_with_context(e, where + " (" + r.uri + ")");

@@ -76,6 +76,9 @@ bool CsvReader::read_record(std::vector<std::string>& fields) {
     } catch (const Error& e) {
       fail(std::string("field ") + std::to_string(fields.size() + 1) + ": " + e.what());
     }
+    if (field.find('\0') != std::string::npos) {
+      fail("field " + std::to_string(fields.size() + 1) + " contains a NUL byte");
+    }
     fields.push_back(std::move(field));
     field.clear();
     was_quoted = false;
