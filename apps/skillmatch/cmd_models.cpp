@@ -211,16 +211,9 @@ void add_model_commands(CLI::App& app) {
     sub->add_option("--endpoint", opts->endpoint,
                     "Hub URL (default $HF_ENDPOINT or huggingface.co)");
     sub->callback([opts, id] {
-      auto bar = std::make_shared<ProgressBar>();
-      std::string current;
-      opts->progress = [bar, current](const std::string& file, std::uint64_t done,
-                                      std::uint64_t total) mutable {
-        if (file != current) {
-          current = file;
-          *bar = ProgressBar{};
-          bar->what = file;
-        }
-        (*bar)(static_cast<std::size_t>(done), static_cast<std::size_t>(total));
+      opts->progress = [bars = progress_bars()](const std::string& file, std::uint64_t done,
+                                                std::uint64_t total) {
+        bars(file, static_cast<std::size_t>(done), static_cast<std::size_t>(total));
       };
       Engine engine{EngineOptions{}};
       const PullResult r = engine.pull(*id, *opts);

@@ -16,15 +16,19 @@ std::unique_ptr<Engine> open_engine(const std::string& workspace, bool seed) {
   o.workspace = workspace;
   o.seed_defaults = seed;
   o.log = note;
+  o.progress = progress_bars();
+  return std::make_unique<Engine>(std::move(o));
+}
+
+std::function<void(const std::string&, std::size_t, std::size_t)> progress_bars() {
   auto bar = std::make_shared<ProgressBar>();
-  o.progress = [bar](const std::string& what, std::size_t done, std::size_t total) {
+  return [bar](const std::string& what, std::size_t done, std::size_t total) {
     if (bar->what != what) {
       *bar = ProgressBar{};
       bar->what = what;
     }
     (*bar)(done, total);
   };
-  return std::make_unique<Engine>(std::move(o));
 }
 
 void add_workspace_option(CLI::App& sub, std::string& ws) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,5 +35,8 @@ struct ProgressBar {
   std::chrono::steady_clock::time_point last_{};
   static bool is_terminal();
 };
+
+// Progress of named steps on stderr: a fresh bar whenever the step's name changes.
+std::function<void(const std::string& what, std::size_t done, std::size_t total)> progress_bars();
 
 }  // namespace skillmatch::cli

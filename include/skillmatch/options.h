@@ -21,6 +21,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -133,15 +135,21 @@ class OptionTable {
 // ------------------------------------------------------------------ builders
 // `get` returns the member an option writes.
 
+// A whole number into any integer member (`get` returns its reference).
 template <class T, class Get>
 Option<T> count_option(std::string name, std::string help, Get get, std::size_t min,
                        std::size_t max) {
+  using Member = std::remove_reference_t<decltype(get(std::declval<T&>()))>;
   Option<T> o;
   o.name = name;
   o.value_name = "N";
   o.help = std::move(help) + " (" + std::to_string(min) + " to " + std::to_string(max) + ")";
-  o.set_text = [=](T& t, const std::string& v) { get(t) = parse_count(name, v, min, max); };
-  o.set_json = [=](T& t, const nlohmann::json& v) { get(t) = json_count(name, v, min, max); };
+  o.set_text = [=](T& t, const std::string& v) {
+    get(t) = static_cast<Member>(parse_count(name, v, min, max));
+  };
+  o.set_json = [=](T& t, const nlohmann::json& v) {
+    get(t) = static_cast<Member>(json_count(name, v, min, max));
+  };
   return o;
 }
 

@@ -75,19 +75,23 @@ void add_pair_options(OptionTable<T>& t, Get get, const std::string& max_length_
       [get](T& o, const std::string& v) { get(o).truncation = parse_pair_truncation(v); }));
 }
 
-OptionTable<MatchOptions> make_match_table() {
-  using O = MatchOptions;
-  OptionTable<O> t;
-  t.add(text_option<O>("embedder", "MODEL",
-                       "bi-encoder folder or Hugging Face id (dense and hybrid retrieval)",
-                       [](O& o) -> std::string& { return o.embedder; }));
-  t.add(text_option<O>("reranker", "MODEL", "cross-encoder folder or Hugging Face id",
-                       [](O& o) -> std::string& { return o.reranker; }));
-  t.add(text_option<O>("template", "TEXT",
+// --embedder and --template: the model whose vectors are used and the passage they embed.
+template <class T>
+void add_embedder(OptionTable<T>& t, const std::string& help) {
+  t.add(text_option<T>("embedder", "MODEL", help, [](T& o) -> std::string& { return o.embedder; }));
+  t.add(text_option<T>("template", "TEXT",
                        "the passage each skill vector embeds: {label} {description} "
                        "{alt_labels} {uri} {taxonomy} (default \"passage: {label}: "
                        "{description}\")",
-                       [](O& o) -> std::string& { return o.passage_template; }));
+                       [](T& o) -> std::string& { return o.passage_template; }));
+}
+
+OptionTable<MatchOptions> make_match_table() {
+  using O = MatchOptions;
+  OptionTable<O> t;
+  add_embedder(t, "bi-encoder folder or Hugging Face id (dense and hybrid retrieval)");
+  t.add(text_option<O>("reranker", "MODEL", "cross-encoder folder or Hugging Face id",
+                       [](O& o) -> std::string& { return o.reranker; }));
   add_settings(t, [](O& o) -> ModelSettings& { return o.settings; });
   t.add(flag_option<O>(
       "auto-index", "embed the skills the embedder has no vectors for before matching (default on)",
@@ -157,19 +161,9 @@ OptionTable<MatchOptions> make_match_table() {
       "dense retrieval through the approximate HNSW index (`index --ann`) instead of the "
       "exact scan",
       [](O& o) -> bool& { return o.search.ann; }, false));
-  {
-    Option<O> ef;
-    ef.name = "ef-search";
-    ef.value_name = "N";
-    ef.help = "HNSW search breadth with --ann (1 to 100000, default 128)";
-    ef.set_text = [](O& o, const std::string& v) {
-      o.search.ef_search = static_cast<int>(parse_count("ef-search", v, 1, 100000));
-    };
-    ef.set_json = [](O& o, const nlohmann::json& v) {
-      o.search.ef_search = static_cast<int>(json_count("ef-search", v, 1, 100000));
-    };
-    t.add(ef);
-  }
+  t.add(count_option<O>(
+      "ef-search", "HNSW search breadth with --ann (default 128)",
+      [](O& o) -> int& { return o.search.ef_search; }, 1, 100000));
   add_filter(t, [](O& o) -> SkillFilter& { return o.search.filter; });
   return t;
 }
@@ -236,43 +230,17 @@ OptionTable<TokenizeOptions> make_tokenize_table() {
 OptionTable<IndexOptions> make_index_table() {
   using O = IndexOptions;
   OptionTable<O> t;
-  t.add(text_option<O>("embedder", "MODEL", "bi-encoder folder or Hugging Face id",
-                       [](O& o) -> std::string& { return o.embedder; }));
-  t.add(text_option<O>("template", "TEXT",
-                       "the passage each skill vector embeds: {label} {description} "
-                       "{alt_labels} {uri} {taxonomy} (default \"passage: {label}: "
-                       "{description}\")",
-                       [](O& o) -> std::string& { return o.passage_template; }));
+  add_embedder(t, "bi-encoder folder or Hugging Face id");
   add_settings(t, [](O& o) -> ModelSettings& { return o.settings; });
   t.add(flag_option<O>(
       "ann", "also build the approximate (FAISS HNSW) index that --ann uses",
       [](O& o) -> bool& { return o.ann; }, false));
-  {
-    Option<O> m;
-    m.name = "ann-m";
-    m.value_name = "N";
-    m.help = "HNSW graph degree M (4 to 256, default 16)";
-    m.set_text = [](O& o, const std::string& v) {
-      o.ann_options.m = static_cast<int>(parse_count("ann-m", v, 4, 256));
-    };
-    m.set_json = [](O& o, const nlohmann::json& v) {
-      o.ann_options.m = static_cast<int>(json_count("ann-m", v, 4, 256));
-    };
-    t.add(m);
-    Option<O> ef;
-    ef.name = "ann-ef-construction";
-    ef.value_name = "N";
-    ef.help = "HNSW candidate list while building (4 to 10000, default 100)";
-    ef.set_text = [](O& o, const std::string& v) {
-      o.ann_options.ef_construction =
-          static_cast<int>(parse_count("ann-ef-construction", v, 4, 10000));
-    };
-    ef.set_json = [](O& o, const nlohmann::json& v) {
-      o.ann_options.ef_construction =
-          static_cast<int>(json_count("ann-ef-construction", v, 4, 10000));
-    };
-    t.add(ef);
-  }
+  t.add(count_option<O>(
+      "ann-m", "HNSW graph degree M (default 16)", [](O& o) -> int& { return o.ann_options.m; },
+      4, 256));
+  t.add(count_option<O>(
+      "ann-ef-construction", "HNSW candidate list while building (default 100)",
+      [](O& o) -> int& { return o.ann_options.ef_construction; }, 4, 10000));
   add_filter(t, [](O& o) -> SkillFilter& { return o.filter; });
   return t;
 }
