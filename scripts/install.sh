@@ -12,7 +12,12 @@ packages=(
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libgtest-dev libbenchmark-dev zlib1g-dev
   # the PyTorch baseline of the benchmark and the test-data generators
   python3 python3-torch python3-sentencepiece python3-numpy
+  # tests only: the browser test of the editor's page
+  chromium
 )
+# tests only: Node.js and npm for the tokenizer cross-check and the browser test, unless the
+# machine has them already (e.g. from another source; Debian's npm would conflict with that)
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

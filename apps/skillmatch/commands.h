@@ -15,5 +15,7 @@ void add_workspace_commands(CLI::App& app);
 void add_match_commands(CLI::App& app);
 // eval (cmd_eval.cpp)
 void add_eval_command(CLI::App& app);
+// serve (cmd_serve.cpp, server/)
+void add_serve_command(CLI::App& app);
 
 }  // namespace skillmatch::cli

@@ -23,6 +23,7 @@
 // cannot read, kIo for the operating system's refusals.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -59,6 +60,15 @@ inline constexpr std::size_t kMaxTextBytes = 1u << 20;
 // kMaxTextBytes. Throws kInvalidArgument naming "the text" (one) or "text N" (several).
 void check_match_texts(const std::vector<std::string>& texts);
 
+// Dynamic batching of model work across callers, for a service: one worker runs the inputs of
+// many concurrent requests through a model together (see src/engine/inference_queue.h).
+struct BatchingOptions {
+  bool enabled = false;                       // off: each call runs its model work itself
+  std::size_t max_batch_tokens = 16384;       // tokens of one pass across requests
+  std::size_t max_queue = 1024;               // jobs waiting; more are refused (kBusy)
+  std::chrono::milliseconds max_wait{60000};  // a job that waited longer is refused (kBusy)
+};
+
 struct EngineOptions {
   std::filesystem::path workspace;  // empty: default_workspace()
   // Create the workspace on first use and import the shipped taxonomies (ESCO German, GRETA)
@@ -66,6 +76,10 @@ struct EngineOptions {
   bool seed_defaults = true;
   std::filesystem::path data_dir;  // the shipped data; empty: shipped_data_dir()
   int threads = 0;                 // compute threads of the models; 0: all available cores
+  BatchingOptions batching;
+  // Reranker scores kept, keyed by the pair's token ids, so that an editor's repeated request
+  // is not scored again (0: none).
+  std::size_t rerank_cache_entries = 200000;
   // Notes for the user ("imported ...", "indexing 13891 skills ...").
   std::function<void(const std::string& message)> log;
   // Progress of long steps (indexing): what, done, total.
@@ -86,8 +100,9 @@ struct ModelSettings {
 
 struct TokenizeOptions {
   std::string model;  // folder, Hub id in the cache, sentencepiece.bpe.model or tokenizer.json
-  std::size_t max_length = 512;  // ids per text or pair, specials included
-  PairOptions pair;              // for pairs (max_length above applies)
+  std::size_t max_length = 512;    // ids per text or pair, specials included
+  bool add_special_tokens = true;  // false: the content ids only
+  std::string prompt_name;         // a named prompt of the model put before each text
 };
 
 struct EmbedOptions {
@@ -96,8 +111,9 @@ struct EmbedOptions {
   // default_prompt_name, if any (as sentence-transformers and TEI do).
   std::string prompt_name;
   std::optional<std::string> prompt_text;  // a literal prompt; wins over prompt_name
-  bool normalize = true;  // false: the pooled vector without the model's Normalize module
-  bool truncate = true;   // false: a text longer than the model's max length is an error
+  bool normalize = true;       // false: the pooled vector without the model's Normalize module
+  bool truncate = true;        // false: a text longer than the model's max length is an error
+  bool truncate_left = false;  // cut from the start instead of the end (TEI's direction Left)
   ModelSettings settings;
 };
 
@@ -174,6 +190,29 @@ struct IndexReport {
   double ann_seconds = 0;
 };
 
+// A skill named by its workspace id, or by taxonomy and URI (the taxonomy may be left out when
+// the URI is unique in the workspace).
+struct SkillRef {
+  std::int64_t id = 0;
+  std::string taxonomy, uri;
+};
+
+struct FeedbackInput {
+  std::string text;
+  std::vector<SkillRef> accepted, rejected, added;
+  std::string request_id;  // of the match request the decisions are about
+  std::string models;      // JSON naming the models that made the suggestions
+};
+
+// What the engine has done, for a service's /metrics.
+struct EngineStats {
+  std::uint64_t batches = 0, batched_jobs = 0, batched_inputs = 0, batched_tokens = 0;
+  std::uint64_t refused = 0;              // jobs refused as the queue was full or waited too long
+  std::size_t queued = 0;                 // jobs waiting now
+  std::vector<std::uint64_t> batch_jobs;  // batches by jobs per batch: 1, 2, 3-4, 5-8, ...
+  std::uint64_t rerank_cache_hits = 0, rerank_cache_misses = 0;
+};
+
 struct EvalRequest {
   struct Config {
     std::string name;  // empty: from the mode ("hybrid+rerank")
@@ -205,16 +244,28 @@ class Engine {
   const std::filesystem::path& workspace_dir() const noexcept;
 
   // ---------------------------------------------------------------- models
+  // Loads the model (once) and describes it.
   ModelInfo model_info(const std::string& model, const ModelSettings& settings = {});
+  // Reads the model folder's files without loading the weights: kNotFound/kCorrupt/kUnsupported
+  // as loading would throw them, kInvalidArgument when the model is not of `kind`.
+  void check_model(const std::string& model, ModelKind kind);
   std::vector<TokenIds> tokenize(const std::vector<std::string>& texts,
                                  const TokenizeOptions& options);
   std::vector<TokenIds> tokenize_pairs(const std::vector<TextPair>& pairs,
                                        const TokenizeOptions& options);
-  // The SentencePiece pieces of token ids ("<s>", "▁Kurs", ...).
+  // The token strings of ids ("<s>", "▁Kurs", ...).
   std::vector<std::string> pieces(const TokenIds& ids, const std::string& model);
+  // Text of ids, as Hugging Face's decode gives it.
+  std::string decode(const TokenIds& ids, const std::string& model, bool skip_special_tokens);
+  // True for the special tokens of the model (<s>, </s>, <pad>, <unk>, <mask>).
+  bool is_special_token(std::int32_t id, const std::string& model);
   // Embeddings [texts.size(), dimension], float32, in input order. An empty text is embedded
   // as "<s></s>" (as sentence-transformers does).
   Matrix embed(const std::vector<std::string>& texts, const EmbedOptions& options);
+  // Embeddings of token ids as given (specials included, as /tokenize gives them); ids outside
+  // the vocabulary are refused, sequences longer than the model takes are cut or refused as
+  // `options.truncate` says.
+  Matrix embed_ids(const std::vector<TokenIds>& ids, const EmbedOptions& options);
   // Raw logits in input order (sigmoid() gives FlagReranker's normalize=True).
   std::vector<float> rerank(const std::vector<TextPair>& pairs, const RerankOptions& options);
 
@@ -225,9 +276,29 @@ class Engine {
   std::vector<GroupSummary> groups(const SkillFilter& filter = {});
   std::optional<Skill> skill(std::int64_t id);
   std::optional<Skill> find_skill(const std::string& taxonomy, const std::string& uri);
+  // Label search for autocomplete: skills whose label or an alternative label contains `query`
+  // (case-insensitive, also for umlauts), labels that start with it first, then shorter labels.
+  std::vector<Skill> search_skills(const std::string& query, std::size_t limit,
+                                   const SkillFilter& filter = {});
+  // The skill a reference names; kInvalidArgument naming it when there is none (or a URI is in
+  // several taxonomies and none is given).
+  Skill resolve_skill(const SkillRef& ref);
+
+  // ---------------------------------------------------------------- feedback
+  // Stores an editor's decisions in feedback.db beside the workspace (one transaction, durable
+  // when it returns); returns the entry's id. The skills are resolved (resolve_skill) first.
+  std::int64_t add_feedback(const FeedbackInput& input);
+  // Every entry as FlagEmbedding training data, one JSON object per line (no newline):
+  // {"query", "pos", "neg", "pos_uris", "neg_uris", "id", "created"} with accepted and added
+  // skills as positives and rejected ones as negatives, each rendered by `skill_template`.
+  void export_feedback(const std::string& skill_template,
+                       const std::function<void(const std::string& line)>& write);
 
   // ---------------------------------------------------------------- index, match, evaluate
   IndexReport index(const IndexOptions& options);
+  // Loads what a match with `options` needs (models, the skills' vectors, embedding the missing
+  // ones), so that the first request does not wait for it.
+  void prepare(const MatchOptions& options);
   // `text` must be valid UTF-8, not blank and at most kMaxTextBytes long.
   std::vector<MatchResult> match(const std::string& text, const MatchOptions& options);
   // Many texts with shared batches; the same checks per text (errors name "text N").
@@ -240,6 +311,8 @@ class Engine {
 
   // ---------------------------------------------------------------- hub
   PullResult pull(const std::string& repo_id, const PullOptions& options = {});
+
+  EngineStats stats() const;
 
   struct Impl;
 

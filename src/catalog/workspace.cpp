@@ -160,8 +160,27 @@ struct Workspace::Impl {
   std::size_t set_hierarchy(const std::string& taxonomy, const std::vector<SkillGroup>& groups,
                             const std::vector<BroaderLink>& links);
 
-  // The filter's SQL, after checking that every group it names exists.
+  // The filter's SQL, after checking that every taxonomy, collection, skill type and group it
+  // names exists (a misspelt name would otherwise just match nothing).
   FilterSql filter(const SkillFilter& f) const {
+    auto check = [&](const std::vector<std::string>& names, const char* what, const char* sql) {
+      if (names.empty()) return;
+      std::vector<std::string> known;
+      sql::Stmt k(db, sql);
+      while (k.step()) known.push_back(k.text(0));
+      for (const std::string& n : names) {
+        if (std::find(known.begin(), known.end(), n) != known.end()) continue;
+        std::string list;
+        for (const auto& x : known) list += (list.empty() ? "" : ", ") + (x.empty() ? "\"\"" : x);
+        throw Error(ErrorKind::kInvalidArgument,
+                    std::string("the workspace ") + dir.string() + " has no " + what + " '" + n +
+                        "' (it has: " + (list.empty() ? std::string("none") : list) + ")");
+      }
+    };
+    check(f.taxonomies, "taxonomy", "SELECT name FROM taxonomy ORDER BY name");
+    check(f.collections, "collection",
+          "SELECT DISTINCT collection FROM collection_member ORDER BY 1");
+    check(f.skill_types, "skill type", "SELECT DISTINCT skill_type FROM skill ORDER BY 1");
     sql::Stmt q(db, "SELECT 1 FROM skill_group WHERE uri = ?1 OR code = ?1 OR label = ?1 LIMIT 1");
     for (const std::string& g : f.groups) {
       SM_CHECK(!g.empty(), ErrorKind::kInvalidArgument, "an empty skill group name");

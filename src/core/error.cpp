@@ -14,6 +14,8 @@ const char* error_kind_name(ErrorKind kind) noexcept {
       return "unsupported";
     case ErrorKind::kIo:
       return "I/O error";
+    case ErrorKind::kBusy:
+      return "busy";
     case ErrorKind::kInternal:
       return "internal error";
   }
@@ -32,6 +34,8 @@ int exit_code(ErrorKind kind) noexcept {
       return 5;
     case ErrorKind::kIo:
       return 6;
+    case ErrorKind::kBusy:
+      return 75;
     case ErrorKind::kInternal:
       return 70;
   }

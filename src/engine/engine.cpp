@@ -5,10 +5,16 @@
 #include <cstdlib>
 #include <future>
 #include <mutex>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
+#include <list>
+#include <unordered_map>
+
+#include "engine/inference_queue.h"
 #include "engine/shipped_data.h"
+#include "skillmatch/catalog/feedback.h"
 #include "skillmatch/core/utf8.h"
 #include "skillmatch/hub/model_hub.h"
 #include "skillmatch/index/dense_index.h"
@@ -71,6 +77,77 @@ struct LoadedReranker {
   fs::path folder;
   CrossEncoder model;
 };
+
+// Reranker logits by (model, pair token ids), least recently used dropped first.
+class ScoreCache {
+ public:
+  explicit ScoreCache(std::size_t capacity) : capacity_(capacity) {}
+
+  std::optional<float> get(const std::string& key) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) {
+      ++misses_;
+      return std::nullopt;
+    }
+    ++hits_;
+    order_.splice(order_.begin(), order_, it->second);
+    return it->second->second;
+  }
+
+  void put(const std::string& key, float value) {
+    if (capacity_ == 0) return;
+    const std::lock_guard<std::mutex> lock(mu_);
+    if (map_.count(key)) return;
+    order_.emplace_front(key, value);
+    map_[key] = order_.begin();
+    if (map_.size() > capacity_) {
+      map_.erase(order_.back().first);
+      order_.pop_back();
+    }
+  }
+
+  std::pair<std::uint64_t, std::uint64_t> hits_misses() const {
+    const std::lock_guard<std::mutex> lock(mu_);
+    return {hits_, misses_};
+  }
+
+ private:
+  std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::list<std::pair<std::string, float>> order_;
+  std::unordered_map<std::string, std::list<std::pair<std::string, float>>::iterator> map_;
+  std::uint64_t hits_ = 0, misses_ = 0;
+};
+
+std::string ids_key(const std::string& model, const TokenIds& ids) {
+  std::string k = model;
+  k.push_back('\0');
+  k.append(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(ids[0]));
+  return k;
+}
+
+// Lower-cases ASCII and the Latin-1 letters of German, French and the like (enough to make a
+// label search case-insensitive for the taxonomies at hand).
+std::string fold_case(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(std::tolower(c)));
+    } else if (c == 0xC3 && i + 1 < s.size()) {
+      auto d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0x9E && d != 0x97) d = static_cast<unsigned char>(d + 0x20);
+      out.push_back(static_cast<char>(c));
+      out.push_back(static_cast<char>(d));
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
 
 InferenceOptions inference(const ModelSettings& s) {
   InferenceOptions o;
@@ -151,6 +228,53 @@ fs::path shipped_data_dir() {
 struct Engine::Impl {
   EngineOptions opt;
   fs::path dir;
+  std::unique_ptr<InferenceQueue> queue;  // with batching
+  std::unique_ptr<ScoreCache> scores;
+  std::mutex feedback_mu;
+  std::unique_ptr<FeedbackStore> feedback;
+
+  // ---------------------------------------------------------------- running the models
+  Matrix run_embed(const LoadedEmbedder& e, const ModelSettings& s, std::vector<TokenIds> ids,
+                   std::size_t prompt_length, bool normalize) {
+    const BiEncoder model = e.model;
+    auto runner = [model, prompt_length, normalize](const std::vector<TokenIds>& in) {
+      return model.embed_tokens(in, prompt_length, nullptr, normalize);
+    };
+    if (!queue) return runner(ids);
+    const std::string key = "embed\n" + model_key(e.folder, s) + "\n" +
+                            std::to_string(prompt_length) + (normalize ? "n" : "r");
+    return queue->run(key, runner, std::move(ids));
+  }
+
+  std::vector<float> run_score(const LoadedReranker& r, const ModelSettings& s,
+                               const std::vector<TokenIds>& ids) {
+    const std::string key = model_key(r.folder, s);
+    std::vector<float> out(ids.size());
+    std::vector<TokenIds> missing;
+    std::vector<std::size_t> where;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (auto v = scores ? scores->get(ids_key(key, ids[i])) : std::nullopt) {
+        out[i] = *v;
+      } else {
+        missing.push_back(ids[i]);
+        where.push_back(i);
+      }
+    }
+    if (missing.empty()) return out;
+    const CrossEncoder model = r.model;
+    auto runner = [model](const std::vector<TokenIds>& in) {
+      const std::vector<float> logits = model.score_tokens(in);
+      Matrix m(logits.size(), 1);
+      std::copy(logits.begin(), logits.end(), m.data.begin());
+      return m;
+    };
+    const Matrix got = queue ? queue->run("score\n" + key, runner, missing) : runner(missing);
+    for (std::size_t k = 0; k < where.size(); ++k) {
+      out[where[k]] = got.data[k];
+      if (scores) scores->put(ids_key(key, missing[k]), got.data[k]);
+    }
+    return out;
+  }
 
   // ---------------------------------------------------------------- workspace connections
   std::mutex pool_mu;
@@ -378,17 +502,28 @@ struct Engine::Impl {
                   const MatchOptions& o) {
     std::optional<BiEncoder> enc;
     std::shared_ptr<const DenseIndex> index;
-    if (o.search.mode != RetrievalMode::kBm25) {
+    ModelRunner runner;
+    if (o.search.mode != RetrievalMode::kBm25 || (o.search.explain && !o.embedder.empty())) {
       SM_CHECK(!o.embedder.empty(), ErrorKind::kInvalidArgument,
                std::string(retrieval_mode_name(o.search.mode)) +
                    " retrieval needs an embedding model (--embedder)");
       const auto e = embedder(o.embedder, o.settings);
       index = dense_index(ws, *snapshot, *e, o.passage_template, o.search.filter, o.auto_index);
       enc = e->model;
+      runner.embed = [this, e, s = o.settings](const std::vector<TokenIds>& ids,
+                                               std::size_t prompt_length) {
+        return run_embed(*e, s, ids, prompt_length, true);
+      };
     }
     std::optional<CrossEncoder> rr;
-    if (o.search.rerank && !o.reranker.empty()) rr = reranker(o.reranker, o.settings)->model;
-    return Matcher(snapshot, std::move(enc), std::move(index), std::move(rr));
+    if (o.search.rerank && !o.reranker.empty()) {
+      const auto r = reranker(o.reranker, o.settings);
+      rr = r->model;
+      runner.score = [this, r, s = o.settings](const std::vector<TokenIds>& ids) {
+        return run_score(*r, s, ids);
+      };
+    }
+    return Matcher(snapshot, std::move(enc), std::move(index), std::move(rr), std::move(runner));
   }
 
   ImportReport import_data(Workspace& ws, const ImportRequest& r);
@@ -399,6 +534,14 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->dir = impl_->opt.workspace.empty() ? default_workspace() : impl_->opt.workspace;
   if (impl_->opt.data_dir.empty()) impl_->opt.data_dir = shipped_data_dir();
   if (impl_->opt.threads > 0) set_num_threads(impl_->opt.threads);
+  const BatchingOptions& b = impl_->opt.batching;
+  if (b.enabled) {
+    impl_->queue =
+        std::make_unique<InferenceQueue>(QueueLimits{b.max_batch_tokens, b.max_queue, b.max_wait});
+  }
+  if (impl_->opt.rerank_cache_entries > 0) {
+    impl_->scores = std::make_unique<ScoreCache>(impl_->opt.rerank_cache_entries);
+  }
 }
 
 Engine::~Engine() = default;
@@ -443,14 +586,41 @@ ModelInfo Engine::model_info(const std::string& model, const ModelSettings& sett
   return info;
 }
 
+void Engine::check_model(const std::string& model, ModelKind kind) {
+  const ModelFolder mf = ModelFolder::read(resolve_model(model));
+  SM_CHECK(mf.kind() == kind, ErrorKind::kInvalidArgument,
+           model + " is " +
+               (mf.kind() == ModelKind::kCrossEncoder
+                    ? "a cross-encoder (a reranker), not an embedding model"
+                    : "an embedding model, not a cross-encoder (reranker)"));
+  SM_CHECK(mf.weights_file().has_value(), ErrorKind::kNotFound,
+           model + ": no model.safetensors or pytorch_model.bin in " + mf.dir().string());
+  (void)mf.load_tokenizer();
+}
+
 std::vector<TokenIds> Engine::tokenize(const std::vector<std::string>& texts,
                                        const TokenizeOptions& o) {
   const auto tok = impl_->tokenizer(o.model);
+  std::string prompt;
+  if (!o.prompt_name.empty()) {
+    const ModelFolder mf = ModelFolder::read(resolve_model(o.model));
+    const auto& prompts = mf.sentence_transformers().prompts;
+    auto it = prompts.find(o.prompt_name);
+    SM_CHECK(it != prompts.end(), ErrorKind::kInvalidArgument,
+             "prompt: the model " + o.model + " defines no prompt named '" + o.prompt_name + "'");
+    prompt = it->second;
+  }
   std::vector<TokenIds> out;
   out.reserve(texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
     try {
-      out.push_back(tok->encode(texts[i], o.max_length));
+      if (o.add_special_tokens) {
+        out.push_back(tok->encode(prompt + texts[i], o.max_length));
+      } else {
+        TokenIds ids = tok->encode_pieces(prompt + texts[i]);
+        if (ids.size() > o.max_length) ids.resize(o.max_length);
+        out.push_back(std::move(ids));
+      }
     } catch (const Error& e) {
       rethrow_with_context(e, "text " + std::to_string(i + 1));
     }
@@ -481,6 +651,15 @@ std::vector<std::string> Engine::pieces(const TokenIds& ids, const std::string& 
   return out;
 }
 
+std::string Engine::decode(const TokenIds& ids, const std::string& model,
+                           bool skip_special_tokens) {
+  return impl_->tokenizer(model)->decode(ids, skip_special_tokens);
+}
+
+bool Engine::is_special_token(std::int32_t id, const std::string& model) {
+  return impl_->tokenizer(model)->is_special(id);
+}
+
 Matrix Engine::embed(const std::vector<std::string>& texts, const EmbedOptions& o) {
   const auto e = impl_->embedder(o.model, o.settings);
   const BiEncoder& enc = e->model;
@@ -501,22 +680,62 @@ Matrix Engine::embed(const std::vector<std::string>& texts, const EmbedOptions& 
       prompt = *p;
     }
   }
-  const std::vector<TokenIds> ids = enc.tokenize(texts, prompt);
-  if (!o.truncate) {
+  const std::size_t max = enc.max_seq_length();
+  std::vector<TokenIds> ids;
+  if (o.truncate && !o.truncate_left) {
+    ids = enc.tokenize(texts, prompt);
+  } else {
+    const Tokenizer& tok = enc.tokenizer();
     for (std::size_t i = 0; i < texts.size(); ++i) {
-      const std::size_t n = enc.tokenizer().encode_pieces(prompt + texts[i]).size() + 2;
-      SM_CHECK(n <= enc.max_seq_length(), ErrorKind::kInvalidArgument,
-               "text " + std::to_string(i + 1) + " has " + std::to_string(n) +
-                   " tokens; the model takes at most " + std::to_string(enc.max_seq_length()) +
-                   " (truncation is off)");
+      TokenIds content;
+      try {
+        content = tok.encode_pieces(prompt + texts[i]);
+      } catch (const Error& err) {
+        rethrow_with_context(err, "text " + std::to_string(i + 1));
+      }
+      const std::size_t n = content.size() + 2;
+      SM_CHECK(o.truncate || n <= max, ErrorKind::kInvalidArgument,
+               "`inputs` must have less than " + std::to_string(max) + " tokens. Given: " +
+                   std::to_string(n) + " (text " + std::to_string(i + 1) + "; truncation is off)");
+      if (n > max)
+        content.erase(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(n - max));
+      ids.push_back(tok.assemble_single(content));
     }
   }
   const std::size_t prompt_length = prompt.empty() ? 0 : enc.prompt_token_count(prompt);
-  return enc.embed_tokens(ids, prompt_length, nullptr, o.normalize);
+  return impl_->run_embed(*e, o.settings, ids, prompt_length, o.normalize);
+}
+
+Matrix Engine::embed_ids(const std::vector<TokenIds>& ids, const EmbedOptions& o) {
+  const auto e = impl_->embedder(o.model, o.settings);
+  const BiEncoder& enc = e->model;
+  const std::size_t max = enc.max_seq_length();
+  const auto vocab = enc.tokenizer().vocab_size();
+  std::vector<TokenIds> in = ids;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    SM_CHECK(!in[i].empty(), ErrorKind::kInvalidArgument,
+             "input " + std::to_string(i + 1) + " has no token ids");
+    for (const auto id : in[i]) {
+      SM_CHECK(id >= 0 && id < vocab, ErrorKind::kInvalidArgument,
+               "input " + std::to_string(i + 1) + ": token id " + std::to_string(id) +
+                   " is outside the vocabulary (0 to " + std::to_string(vocab - 1) + ")");
+    }
+    if (in[i].size() <= max) continue;
+    SM_CHECK(o.truncate, ErrorKind::kInvalidArgument,
+             "`inputs` must have less than " + std::to_string(max) +
+                 " tokens. Given: " + std::to_string(in[i].size()));
+    if (o.truncate_left) {
+      in[i].erase(in[i].begin(), in[i].end() - static_cast<std::ptrdiff_t>(max));
+    } else {
+      in[i].resize(max);
+    }
+  }
+  return impl_->run_embed(*e, o.settings, std::move(in), 0, o.normalize);
 }
 
 std::vector<float> Engine::rerank(const std::vector<TextPair>& pairs, const RerankOptions& o) {
-  return impl_->reranker(o.model, o.settings)->model.score(pairs, o.pair);
+  const auto r = impl_->reranker(o.model, o.settings);
+  return impl_->run_score(*r, o.settings, r->model.tokenize(pairs, o.pair));
 }
 
 // --------------------------------------------------------------------------------- workspace
@@ -539,6 +758,135 @@ std::optional<Skill> Engine::skill(std::int64_t id) {
 
 std::optional<Skill> Engine::find_skill(const std::string& taxonomy, const std::string& uri) {
   return impl_->connect()->find(taxonomy, uri);
+}
+
+std::vector<Skill> Engine::search_skills(const std::string& query, std::size_t limit,
+                                         const SkillFilter& filter) {
+  validate_utf8(query);
+  auto ws = impl_->connect();
+  const auto snapshot = impl_->skills(*ws);
+  std::vector<char> allowed;
+  if (!filter_is_empty(filter)) {
+    allowed.assign(snapshot->skills.size(), 0);
+    for (const std::int64_t id : ws->skill_ids(filter)) {
+      auto it = snapshot->position.find(id);
+      if (it != snapshot->position.end()) allowed[it->second] = 1;
+    }
+  }
+  const std::string q = fold_case(query);
+  if (q.find_first_not_of(" \t") == std::string::npos || limit == 0) return {};
+  // (0: the label starts with the query, 1: the label contains it, 2: an alternative label
+  // does), then the label's length, then workspace order.
+  std::vector<std::tuple<int, std::size_t, std::size_t>> hits;
+  for (std::size_t i = 0; i < snapshot->skills.size(); ++i) {
+    if (!allowed.empty() && !allowed[i]) continue;
+    const SkillRecord& r = snapshot->skills[i].record;
+    const std::string label = fold_case(r.label);
+    const std::size_t pos = label.find(q);
+    int rank = pos == 0 ? 0 : pos != std::string::npos ? 1 : 3;
+    if (rank == 3) {
+      for (const auto& a : r.alt_labels) {
+        if (fold_case(a).find(q) != std::string::npos) rank = 2;
+      }
+    }
+    if (rank < 3) hits.emplace_back(rank, r.label.size(), i);
+  }
+  const std::size_t n = std::min(limit, hits.size());
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(n), hits.end());
+  std::vector<Skill> out;
+  for (std::size_t k = 0; k < n; ++k) out.push_back(snapshot->skills[std::get<2>(hits[k])]);
+  return out;
+}
+
+Skill Engine::resolve_skill(const SkillRef& ref) {
+  auto ws = impl_->connect();
+  const auto snapshot = impl_->skills(*ws);
+  if (ref.id != 0) {
+    const Skill* s = snapshot->find(ref.id);
+    SM_CHECK(s != nullptr, ErrorKind::kInvalidArgument,
+             "no skill with id " + std::to_string(ref.id) + " in the workspace");
+    return *s;
+  }
+  SM_CHECK(!ref.uri.empty(), ErrorKind::kInvalidArgument, "a skill needs an id or a URI");
+  const Skill* found = nullptr;
+  for (const Skill& s : snapshot->skills) {
+    if (s.record.uri != ref.uri || (!ref.taxonomy.empty() && s.taxonomy != ref.taxonomy)) continue;
+    SM_CHECK(found == nullptr, ErrorKind::kInvalidArgument,
+             "the URI " + ref.uri + " names skills of several taxonomies (" + found->taxonomy +
+                 ", " + s.taxonomy + "); give the taxonomy");
+    found = &s;
+  }
+  SM_CHECK(found != nullptr, ErrorKind::kInvalidArgument,
+           "no skill " + (ref.taxonomy.empty() ? std::string() : ref.taxonomy + " ") + ref.uri +
+               " in the workspace");
+  return *found;
+}
+
+std::int64_t Engine::add_feedback(const FeedbackInput& in) {
+  validate_utf8(in.text);
+  SM_CHECK(in.text.find_first_not_of(" \t\r\n") != std::string::npos, ErrorKind::kInvalidArgument,
+           "text: the course text is empty");
+  SM_CHECK(in.text.size() <= kMaxTextBytes, ErrorKind::kInvalidArgument, "text: longer than 1 MiB");
+  FeedbackEntry e;
+  e.text = in.text;
+  e.request_id = in.request_id;
+  e.models = in.models;
+  auto resolve = [&](const std::vector<SkillRef>& refs, std::vector<Skill>& out,
+                     const char* field) {
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      try {
+        out.push_back(resolve_skill(refs[i]));
+      } catch (const Error& err) {
+        rethrow_with_context(err, std::string(field) + "[" + std::to_string(i) + "]");
+      }
+    }
+  };
+  resolve(in.accepted, e.accepted, "accepted");
+  resolve(in.rejected, e.rejected, "rejected");
+  resolve(in.added, e.added, "added");
+  const std::lock_guard<std::mutex> lock(impl_->feedback_mu);
+  if (!impl_->feedback) {
+    impl_->connect();  // the workspace folder exists
+    impl_->feedback =
+        std::make_unique<FeedbackStore>(FeedbackStore::open(impl_->dir / "feedback.db"));
+  }
+  return impl_->feedback->add(e);
+}
+
+void Engine::export_feedback(const std::string& skill_template,
+                             const std::function<void(const std::string&)>& write) {
+  std::unique_lock<std::mutex> lock(impl_->feedback_mu);
+  if (!impl_->feedback) {
+    if (!fs::exists(impl_->dir / "feedback.db")) return;
+    impl_->feedback =
+        std::make_unique<FeedbackStore>(FeedbackStore::open(impl_->dir / "feedback.db"));
+  }
+  std::vector<FeedbackEntry> entries;
+  impl_->feedback->for_each([&](const FeedbackEntry& e) { entries.push_back(e); });
+  lock.unlock();
+  for (const FeedbackEntry& e : entries) {
+    nlohmann::ordered_json j;
+    j["query"] = e.text;
+    nlohmann::json pos = nlohmann::json::array(), neg = nlohmann::json::array();
+    nlohmann::json pos_uris = nlohmann::json::array(), neg_uris = nlohmann::json::array();
+    for (const auto* list : {&e.accepted, &e.added}) {
+      for (const Skill& s : *list) {
+        pos.push_back(format_skill(skill_template, s));
+        pos_uris.push_back(s.record.uri);
+      }
+    }
+    for (const Skill& s : e.rejected) {
+      neg.push_back(format_skill(skill_template, s));
+      neg_uris.push_back(s.record.uri);
+    }
+    j["pos"] = pos;
+    j["neg"] = neg;
+    j["pos_uris"] = pos_uris;
+    j["neg_uris"] = neg_uris;
+    j["id"] = e.id;
+    j["created"] = e.created;
+    write(j.dump());
+  }
 }
 
 ImportReport Engine::import(const ImportRequest& request) {
@@ -615,6 +963,28 @@ IndexReport Engine::index(const IndexOptions& o) {
   report.ann_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.ann_built = true;
   return report;
+}
+
+void Engine::prepare(const MatchOptions& o) {
+  auto ws = impl_->connect();
+  impl_->matcher(*ws, impl_->skills(*ws), o);
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  if (impl_->queue) {
+    const QueueStats q = impl_->queue->stats();
+    s.batches = q.batches;
+    s.batched_jobs = q.jobs;
+    s.batched_inputs = q.inputs;
+    s.batched_tokens = q.tokens;
+    s.refused = q.refused;
+    s.queued = q.queued;
+    s.batch_jobs = q.batch_jobs;
+  }
+  if (impl_->scores)
+    std::tie(s.rerank_cache_hits, s.rerank_cache_misses) = impl_->scores->hits_misses();
+  return s;
 }
 
 std::vector<MatchResult> Engine::match(const std::string& text, const MatchOptions& options) {

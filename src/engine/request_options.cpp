@@ -45,7 +45,7 @@ void add_filter(OptionTable<T>& t, Get get) {
   t.add(list_option<T>(
       "collection", "NAME",
       "only skills of this ESCO collection: green, digcomp, ict, language, research, "
-      "transversal, digital (repeatable)",
+      "transversal (repeatable)",
       [get](T& o) -> std::vector<std::string>& { return get(o).collections; }));
   t.add(list_option<T>("skill-type", "TYPE",
                        "only skills of this type: skill/competence, knowledge (repeatable)",
@@ -165,6 +165,11 @@ OptionTable<MatchOptions> make_match_table() {
       "ef-search", "HNSW search breadth with --ann (default 128)",
       [](O& o) -> int& { return o.search.ef_search; }, 1, 100000));
   add_filter(t, [](O& o) -> SkillFilter& { return o.search.filter; });
+  t.add(flag_option<O>(
+      "explain",
+      "give each result the sentence or words of the text that support it best (by the "
+      "embedder, else by the label's words)",
+      [](O& o) -> bool& { return o.search.explain; }, false));
   return t;
 }
 
@@ -236,8 +241,8 @@ OptionTable<IndexOptions> make_index_table() {
       "ann", "also build the approximate (FAISS HNSW) index that --ann uses",
       [](O& o) -> bool& { return o.ann; }, false));
   t.add(count_option<O>(
-      "ann-m", "HNSW graph degree M (default 16)", [](O& o) -> int& { return o.ann_options.m; },
-      4, 256));
+      "ann-m", "HNSW graph degree M (default 16)", [](O& o) -> int& { return o.ann_options.m; }, 4,
+      256));
   t.add(count_option<O>(
       "ann-ef-construction", "HNSW candidate list while building (default 100)",
       [](O& o) -> int& { return o.ann_options.ef_construction; }, 4, 10000));

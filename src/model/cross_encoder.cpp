@@ -71,12 +71,16 @@ std::vector<TokenIds> CrossEncoder::tokenize(const std::vector<TextPair>& pairs,
   out.reserve(pairs.size());
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     try {
-      if (options.truncation == PairTruncation::kLongestFirst) {
+      if (options.truncation == PairTruncation::kLongestFirst && options.truncate) {
         out.push_back(tok.encode_pair(pairs[i].first, pairs[i].second, max_length));
         continue;
       }
       TokenIds q = tok.encode_pieces(pairs[i].first);
       TokenIds p = tok.encode_pieces(pairs[i].second);
+      SM_CHECK(options.truncate || q.size() + p.size() + 4 <= max_length,
+               ErrorKind::kInvalidArgument,
+               "`inputs` must have less than " + std::to_string(max_length) +
+                   " tokens. Given: " + std::to_string(q.size() + p.size() + 4));
       if (q.size() > query_max) q.resize(query_max);
       if (p.size() > max_length) p.resize(max_length);
       const std::size_t room = max_length - 4;  // <s> q </s></s> p </s>

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "catalog/german_analyzer.h"
 #include "skillmatch/catalog/skill_format.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/utf8.h"
+#include "skillmatch/search/support.h"
 
 namespace skillmatch {
 namespace {
@@ -36,11 +38,13 @@ const char* fusion_name(Fusion fusion) noexcept {
 }
 
 Matcher::Matcher(std::shared_ptr<const SkillSet> skills, std::optional<BiEncoder> encoder,
-                 std::shared_ptr<const DenseIndex> dense, std::optional<CrossEncoder> reranker)
+                 std::shared_ptr<const DenseIndex> dense, std::optional<CrossEncoder> reranker,
+                 ModelRunner runner)
     : skills_(std::move(skills)),
       encoder_(std::move(encoder)),
       dense_(std::move(dense)),
-      reranker_(std::move(reranker)) {
+      reranker_(std::move(reranker)),
+      runner_(std::move(runner)) {
   SM_ASSERT(skills_ != nullptr);
   SM_CHECK(encoder_.has_value() == (dense_ != nullptr), ErrorKind::kInvalidArgument,
            "dense retrieval needs both an embedding model and its vectors");
@@ -49,6 +53,76 @@ Matcher::Matcher(std::shared_ptr<const SkillSet> skills, std::optional<BiEncoder
            "the vectors have dimension " + std::to_string(dense_->dimension()) + ", the model " +
                std::to_string(encoder_->dimension()));
   query_prompt_ = encoder_->prompt("query").value_or("");
+  if (!query_prompt_.empty()) query_prompt_length_ = encoder_->prompt_token_count(query_prompt_);
+}
+
+Matrix Matcher::embed(const std::vector<TokenIds>& inputs) const {
+  if (runner_.embed) return runner_.embed(inputs, query_prompt_length_);
+  return encoder_->embed_tokens(inputs, query_prompt_length_);
+}
+
+std::vector<float> Matcher::score(const std::vector<TokenIds>& pairs) const {
+  if (runner_.score) return runner_.score(pairs);
+  return reranker_->score_tokens(pairs);
+}
+
+void Matcher::explain(const std::string& text, std::vector<MatchResult>& results) const {
+  const std::vector<TextSpan> spans = support_candidates(text);
+  if (spans.empty() || results.empty()) return;
+  std::vector<std::string> span_texts;
+  for (const TextSpan& s : spans) span_texts.push_back(text.substr(s.start, s.end - s.start));
+  auto set = [&](MatchResult& r, std::size_t best, double score, const char* method) {
+    r.support = SupportSpan{spans[best].start, spans[best].end, span_texts[best], score, method};
+  };
+  if (encoder_) {
+    // The span whose embedding (as a query) is nearest to the skill's vector.
+    const Matrix e = embed(encoder_->tokenize(span_texts, query_prompt_));
+    for (MatchResult& r : results) {
+      const auto row = dense_->row_of(r.skill.id);
+      if (!row) continue;
+      const float* v = dense_->vectors().row(*row);
+      std::size_t best = 0;
+      double best_score = -2;
+      for (std::size_t i = 0; i < spans.size(); ++i) {
+        double dot = 0;
+        for (std::size_t k = 0; k < e.cols; ++k) dot += double(e.row(i)[k]) * v[k];
+        if (dot > best_score) best_score = dot, best = i;
+      }
+      set(r, best, best_score, "embedding");
+    }
+    return;
+  }
+  // Without an embedder: the span with the largest share of the skill's label words (analysed as
+  // BM25 analyses them), ties to the shorter span.
+  std::vector<std::vector<std::string>> span_terms;
+  for (const auto& t : span_texts) {
+    auto terms = catalog::analyze(t);
+    std::sort(terms.begin(), terms.end());
+    span_terms.push_back(std::move(terms));
+  }
+  for (MatchResult& r : results) {
+    std::string label_text = r.skill.record.label;
+    for (const auto& a : r.skill.record.alt_labels) label_text += " " + a;
+    auto label = catalog::analyze(label_text);
+    std::sort(label.begin(), label.end());
+    label.erase(std::unique(label.begin(), label.end()), label.end());
+    if (label.empty()) continue;
+    std::size_t best = spans.size();
+    double best_score = 0;
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      std::size_t shared = 0;
+      for (const auto& term : label) {
+        shared += std::binary_search(span_terms[i].begin(), span_terms[i].end(), term) ? 1 : 0;
+      }
+      const double score = double(shared) / double(label.size());
+      if (score > best_score ||
+          (score == best_score && best < spans.size() && score > 0 &&
+           spans[i].end - spans[i].start < spans[best].end - spans[best].start)) {
+        best_score = score, best = i;
+      }
+    }
+    if (best < spans.size()) set(r, best, best_score, "words");
+  }
 }
 
 std::vector<Matcher::Candidate> Matcher::fuse(const std::vector<DenseHit>& dense,
@@ -170,7 +244,7 @@ std::vector<std::vector<MatchResult>> Matcher::match_batch(const Workspace& ws,
     ds.approximate = o.ann;
     ds.ef_search = o.ef_search;
     const bool all = covered == dense_->size();
-    dense_hits = dense_->search(encoder_->embed(texts, query_prompt_), o.candidates,
+    dense_hits = dense_->search(embed(encoder_->tokenize(texts, query_prompt_)), o.candidates,
                                 all ? nullptr : &rows, ds);
   }
   std::vector<std::vector<Candidate>> cands(texts.size());
@@ -189,7 +263,7 @@ std::vector<std::vector<MatchResult>> Matcher::match_batch(const Workspace& ws,
         pairs.push_back({texts[i], format_skill(o.rerank_template, skills_->skills[c.skill])});
       }
     }
-    logits = reranker_->score(pairs, o.pair);
+    logits = score(reranker_->tokenize(pairs, o.pair));
   }
   std::vector<std::vector<MatchResult>> out(texts.size());
   std::size_t next_logit = 0;
@@ -231,6 +305,7 @@ std::vector<std::vector<MatchResult>> Matcher::match_batch(const Workspace& ws,
     }
     if (res.size() > o.top) res.resize(o.top);
     for (std::size_t k = 0; k < res.size(); ++k) res[k].rank = k + 1;
+    if (o.explain) explain(texts[i], res);
   }
   return out;
 }

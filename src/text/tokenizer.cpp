@@ -227,8 +227,17 @@ TokenIds Tokenizer::encode_pair(std::string_view a, std::string_view b,
   return assemble_pair(ia, ib);
 }
 
+TokenIds Tokenizer::assemble_single(const TokenIds& content) const {
+  return assemble(impl_->single, content, nullptr);
+}
+
 TokenIds Tokenizer::assemble_pair(const TokenIds& a, const TokenIds& b) const {
   return assemble(impl_->pair, a, &b);
+}
+
+bool Tokenizer::is_special(std::int32_t id) const {
+  const auto token = impl_->piece(id);
+  return token && impl_->is_special(id, *token);
 }
 
 std::string Tokenizer::decode(const TokenIds& ids, bool skip_special_tokens) const {

@@ -4,7 +4,8 @@
 // is thrown as skillmatch::Error carrying a kind and a message that names the file, key or field.
 // Internal invariants that only a bug can break use SM_ASSERT, which throws ErrorKind::kInternal.
 // Boundaries convert once: the CLI maps an Error to one line on stderr and exit code
-// exit_code(kind); the HTTP layer maps kInvalidArgument/kNotFound/kCorrupt/kUnsupported to 4xx.
+// exit_code(kind); the HTTP layer maps kInvalidArgument/kNotFound/kCorrupt/kUnsupported to 4xx
+// and kBusy to 429.
 #pragma once
 
 #include <stdexcept>
@@ -18,6 +19,7 @@ enum class ErrorKind {
   kCorrupt,          // a file exists but its content is inconsistent or truncated
   kUnsupported,      // well-formed, but a feature skillmatch does not implement (named)
   kIo,               // the operating system refused a read or write
+  kBusy,             // too much work queued: try again later (a service's 429)
   kInternal,         // a bug in skillmatch
 };
 
@@ -25,7 +27,7 @@ enum class ErrorKind {
 const char* error_kind_name(ErrorKind kind) noexcept;
 
 // Process exit code the CLI uses for a kind: 2 invalid argument, 3 not found, 4 corrupt,
-// 5 unsupported, 6 I/O, 70 internal.
+// 5 unsupported, 6 I/O, 75 busy (EX_TEMPFAIL), 70 internal.
 int exit_code(ErrorKind kind) noexcept;
 
 class Error : public std::runtime_error {

@@ -47,6 +47,7 @@ struct PairOptions {
   PairTruncation truncation = PairTruncation::kFlagEmbedding;
   std::size_t max_length = 0;        // ids per pair, specials included; 0: the model's (512)
   std::size_t query_max_length = 0;  // kFlagEmbedding only; 0: max_length * 3 / 4
+  bool truncate = true;  // false: a pair longer than max_length is refused (TEI's truncate=false)
 };
 
 class CrossEncoder {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,16 @@ struct SearchOptions {
   bool cut_at_largest_gap = false;
   std::size_t top = 10;
   SkillFilter filter;
+  // Give each result the span of the text that supports it best (see support.h).
+  bool explain = false;
+};
+
+// The part of the course text that supports a result.
+struct SupportSpan {
+  std::size_t start = 0, end = 0;  // byte offsets into the text
+  std::string text;
+  double score = 0;    // cosine of the span's embedding and the skill's vector (or word overlap)
+  std::string method;  // "embedding" or "words"
 };
 
 struct MatchResult {
@@ -68,7 +79,16 @@ struct MatchResult {
   std::optional<double> fused;
   std::optional<float> rerank_logit;
   std::optional<float> rerank_sigmoid;
-  double score = 0;  // what the list is ordered by
+  double score = 0;                    // what the list is ordered by
+  std::optional<SupportSpan> support;  // with SearchOptions::explain
+};
+
+// How a Matcher runs its models: directly (the default), or through something that batches the
+// work of many callers (the Engine's queue in a service). Each hook gets token ids and returns
+// what BiEncoder::embed_tokens / CrossEncoder::score_tokens would.
+struct ModelRunner {
+  std::function<Matrix(const std::vector<TokenIds>& inputs, std::size_t prompt_length)> embed;
+  std::function<std::vector<float>(const std::vector<TokenIds>& pairs)> score;
 };
 
 class Matcher {
@@ -77,7 +97,8 @@ class Matcher {
   // retrieval, `reranker` reranking; either may be absent (BM25 only). Throws kInvalidArgument
   // for an encoder without vectors or vectors of another dimension.
   Matcher(std::shared_ptr<const SkillSet> skills, std::optional<BiEncoder> encoder,
-          std::shared_ptr<const DenseIndex> dense, std::optional<CrossEncoder> reranker);
+          std::shared_ptr<const DenseIndex> dense, std::optional<CrossEncoder> reranker,
+          ModelRunner runner = {});
 
   // `text` must be valid UTF-8 (checked). `ws` is the calling thread's connection to the
   // workspace the skills came from.
@@ -102,12 +123,18 @@ class Matcher {
   std::vector<Candidate> fuse(const std::vector<DenseHit>& dense,
                               const std::vector<Bm25Hit>& sparse, const SearchOptions& o,
                               const std::vector<char>& allowed) const;
+  Matrix embed(const std::vector<TokenIds>& inputs) const;
+  std::vector<float> score(const std::vector<TokenIds>& pairs) const;
+  // Sets `support` of each result of `text`.
+  void explain(const std::string& text, std::vector<MatchResult>& results) const;
 
   std::shared_ptr<const SkillSet> skills_;
   std::optional<BiEncoder> encoder_;
   std::shared_ptr<const DenseIndex> dense_;
   std::optional<CrossEncoder> reranker_;
+  ModelRunner runner_;
   std::string query_prompt_;
+  std::size_t query_prompt_length_ = 0;  // for poolings that leave the prompt out
 };
 
 }  // namespace skillmatch

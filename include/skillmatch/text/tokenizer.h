@@ -70,6 +70,8 @@ class Tokenizer {
   // alternately, as transformers' truncate_sequences does.
   TokenIds encode_pair(std::string_view a, std::string_view b, std::size_t max_length) const;
 
+  // The single layout around content ids that are already truncated (`<s> a </s>` for XLM-R).
+  TokenIds assemble_single(const TokenIds& content) const;
   // The pair layout around content ids that are already truncated (the pair template's special
   // tokens; `<s> a </s></s> b </s>` for XLM-R).
   TokenIds assemble_pair(const TokenIds& a, const TokenIds& b) const;
@@ -86,6 +88,9 @@ class Tokenizer {
 
   // The piece string of an id ("<s>", "▁Kurs", ...); throws kInvalidArgument if out of range.
   std::string id_to_piece(std::int32_t id) const;
+  // True for a special token (<s>, </s>, <pad>, <unk>, <mask>, or one tokenizer.json marks
+  // special); false for ids out of range.
+  bool is_special(std::int32_t id) const;
   // The id of a piece or added token, nullopt if there is none.
   std::optional<std::int32_t> token_to_id(std::string_view piece) const;
 
