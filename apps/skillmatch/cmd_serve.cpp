@@ -52,6 +52,8 @@ void add_serve_command(CLI::App& app) {
   count("--max-queue-wait-ms", o->max_queue_wait_ms, 1, 3600000, "a job that waited longer: 429");
   count("--max-batch-tokens", o->max_batch_tokens, 64, 1000000,
         "tokens of one batched pass across requests");
+  count("--rerank-cache", o->rerank_cache, 0, 100000000,
+        "reranker scores kept for repeated (text, skill) pairs; 0: none");
   sub->add_flag(
       "--no-batching", [o](std::int64_t) { o->batching = false; },
       "run each request's model work alone (to measure what dynamic batching gains)");

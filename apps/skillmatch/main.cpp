@@ -1,5 +1,8 @@
 // skillmatch: the command-line entry point. Parses the command line, runs one subcommand, and
 // turns any error into one line on stderr and a non-zero exit code (see the README's table).
+#include <unistd.h>
+
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -19,7 +22,20 @@ int usage_error(const std::string& message) {
 
 }  // namespace
 
+// OpenMP threads (libtorch's and the BLAS's) spin while they wait for work by default. On a machine
+// whose cores are busy with anything else (other processes, the service's own HTTP threads) a
+// spinning thread keeps the one it waits for off the core, and every parallel region then lasts a
+// scheduler tick: measured 60x slower service throughput with two busy neighbours. Passive
+// waiting costs microseconds per region. The OpenMP runtime reads the policy when it is loaded,
+// before main, so the program starts itself again with it set (unless the user chose one).
+void wait_passively(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("SKILLMATCH_NO_REEXEC")) return;
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
+}
+
 int main(int argc, char** argv) {
+  wait_passively(argv);
   CLI::App app{"skillmatch: tag course descriptions with the skills they teach"};
   app.require_subcommand(1);
   app.add_option_function<std::string>(

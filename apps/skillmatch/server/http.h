@@ -36,8 +36,9 @@ struct ServeOptions {
   std::size_t max_queue = 1024;
   std::size_t max_queue_wait_ms = 60000;
   std::size_t max_batch_tokens = 16384;
-  bool batching = true;        // false: each request runs its model work alone (for comparison)
-  bool auto_truncate = false;  // TEI's --auto-truncate: truncate defaults to true
+  bool batching = true;  // false: each request runs its model work alone (for comparison)
+  std::size_t rerank_cache = 200000;  // reranker scores kept (0: none)
+  bool auto_truncate = false;         // TEI's --auto-truncate: truncate defaults to true
   bool access_log = true;
 };
 

@@ -258,6 +258,7 @@ int serve(const ServeOptions& o, const std::string& version) {
   eo.batching.max_batch_tokens = o.max_batch_tokens;
   eo.batching.max_queue = o.max_queue;
   eo.batching.max_wait = std::chrono::milliseconds(o.max_queue_wait_ms);
+  eo.rerank_cache_entries = o.rerank_cache;
   service.engine = std::make_unique<Engine>(eo);
 
   MatchOptions& m = service.match_defaults;
