@@ -83,6 +83,7 @@ struct MatchCommand {
   std::string workspace;
   std::string text;
   bool jsonl = false, json = false;
+  std::size_t shard = 0, shards = 1;  // --shard K/N
   IoOptions io;
   MatchOptions options;
 
@@ -116,7 +117,8 @@ struct MatchCommand {
             [&](std::size_t i, std::string& out) {
               out += "\"results\":";
               out += results_json(results[i]).dump();
-            });
+            },
+            [&](std::size_t n) { return n % shards == shard; });
       });
       return;
     }
@@ -162,7 +164,24 @@ void add_match_commands(CLI::App& app) {
     add_table_options(*sub, match_option_table(), cmd->options,
                       {{}, {}, {{"embedder", "-e"}, {"reranker", "-r"}}, {}});
     sub->add_flag("--json", cmd->json, "JSON instead of a table");
-    sub->callback([cmd] { cmd->run(); });
+    sub->add_option_function<std::string>(
+           "--shard",
+           [cmd](const std::string& v) {
+             const auto slash = v.find('/');
+             SM_CHECK(slash != std::string::npos, ErrorKind::kInvalidArgument,
+                      "--shard: expected K/N (e.g. 0/4: the first of four shards), got '" + v +
+                          "'");
+             cmd->shards = parse_count("--shard N", v.substr(slash + 1), 1, 100000);
+             cmd->shard = parse_count("--shard K", v.substr(0, slash), 0, cmd->shards - 1);
+           },
+           "with --jsonl: only the records n with n % N == K (K from 0, as Kubernetes' "
+           "JOB_COMPLETION_INDEX), so that N jobs tag a catalogue together")
+        ->type_name("K/N");
+    sub->callback([cmd] {
+      SM_CHECK(cmd->shards == 1 || cmd->jsonl, ErrorKind::kInvalidArgument,
+               "--shard splits a --jsonl batch");
+      cmd->run();
+    });
   }
 }
 

@@ -49,10 +49,13 @@ auto at_line(const JsonlReader& reader, F&& step) -> decltype(step()) {
 // input (errors are prefixed with its line), `compute` runs a whole chunk and
 // `write_result(i, out)` appends the result members of the chunk's i-th record to its output
 // line, which echoes the record's "id". Memory stays bounded for any input length.
+// `keep(n)` (optional) says whether the n-th record (0-based) is this run's: the others are read
+// and skipped (a shard of a larger job).
 template <class Input, class Compute, class WriteResult>
 void run_chunked(JsonlReader& reader, std::FILE* f, std::size_t chunk,
                  const std::function<Input(const nlohmann::json&)>& parse, Compute compute,
-                 WriteResult write_result) {
+                 WriteResult write_result,
+                 const std::function<bool(std::size_t)>& keep = nullptr) {
   std::vector<Input> inputs;
   std::vector<nlohmann::json> ids;  // the "id" member of each record of the chunk
   auto flush = [&] {
@@ -69,7 +72,8 @@ void run_chunked(JsonlReader& reader, std::FILE* f, std::size_t chunk,
     ids.clear();
   };
   nlohmann::json rec;
-  while (reader.next(rec)) {
+  for (std::size_t n = 0; reader.next(rec); ++n) {
+    if (keep && !keep(n)) continue;
     inputs.push_back(at_line(reader, [&] { return parse(rec); }));
     ids.push_back(rec.value("id", nlohmann::json()));
     if (inputs.size() == chunk) flush();
