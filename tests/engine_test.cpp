@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "test_util.h"
@@ -220,6 +221,56 @@ TEST(Engine, MatchTextsAreCheckedAlike) {
   o.search.mode = RetrievalMode::kDense;
   test::expect_error([&] { engine->match("music", o); }, ErrorKind::kInvalidArgument,
                      {"needs an embedding model"});
+}
+
+}  // namespace
+}  // namespace skillmatch
+
+namespace skillmatch {
+namespace {
+
+// `match` reranks as `rerank` does: with the skills' labels being the reference pairs' passages,
+// the rerank logits of a match equal FlagEmbedding's (rerank_flagembedding.json) by default and
+// the longest-first ones (rerank.json) with pair-truncation=longest-first.
+TEST(Engine, MatchRerankReproducesTheReferenceScores) {
+  test::TempDir dir;
+  EngineOptions eo;
+  eo.workspace = dir / "ws";
+  eo.seed_defaults = false;
+  Engine engine(eo);
+  for (const auto& [file, rule] : std::vector<std::pair<std::string, std::string>>{
+           {"rerank_flagembedding.json", "flagembedding"}, {"rerank.json", "longest-first"}}) {
+    const auto cases = test::load_json(fixtures() / "expected" / file)["cases"];
+    std::string csv = "uri,label\n";
+    std::map<std::string, std::string> uri_of;
+    for (const auto& c : cases) {
+      const std::string p = c["passage"];
+      if (uri_of.count(p) || p.find_first_of(",\"\n") != std::string::npos || p.empty()) continue;
+      uri_of[p] = "p" + std::to_string(uri_of.size());
+      csv += uri_of[p] + "," + p + "\n";
+    }
+    test::spit(dir / "passages.csv", csv);
+    ImportRequest r;
+    r.format = "custom";
+    r.name = "passages";
+    r.file = dir / "passages.csv";
+    r.replace = true;
+    engine.import(r);
+    std::size_t checked = 0;
+    for (const auto& c : cases) {
+      if (c["max_length"] != 512 || !uri_of.count(c["passage"]) || c["query"] == "") continue;
+      MatchOptions o = options("dense", true);
+      o.search.candidates = uri_of.size();
+      o.search.top = uri_of.size();
+      match_option_table().set(o, "pair-truncation", rule);
+      for (const MatchResult& m : engine.match(c["query"], o)) {
+        if (m.skill.record.uri != uri_of[c["passage"]]) continue;
+        EXPECT_NEAR(*m.rerank_logit, c["score"].get<double>(), 1e-4) << file;
+        ++checked;
+      }
+    }
+    EXPECT_GE(checked, 4u) << file;
+  }
 }
 
 }  // namespace

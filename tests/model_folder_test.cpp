@@ -191,7 +191,8 @@ TEST(ModelFolder, FolderWithOnlyTokenizerJsonLoadsAndIsWrittenWithBoth) {
   write_model_folder(dir / "out", mf, weight_tensors(w));
   ASSERT_TRUE(fs::exists(dir / "out" / "sentencepiece.bpe.model"));
   const Tokenizer spm = Tokenizer::load(dir / "out" / "sentencepiece.bpe.model");
-  const Tokenizer orig = Tokenizer::load(test::fixtures() / "tokenizer" / "sentencepiece.bpe.model");
+  const Tokenizer orig =
+      Tokenizer::load(test::fixtures() / "tokenizer" / "sentencepiece.bpe.model");
   for (const char* text : {"Einführung in Excel", "Grundlagen der Buchhaltung: Kontenrahmen"}) {
     EXPECT_EQ(spm.encode(text, 512), orig.encode(text, 512)) << text;
   }

@@ -310,6 +310,8 @@ TEST_F(ServerTest, SimilarityTokenizeDecodeInfoHealthMetrics) {
   EXPECT_EQ(info["reranker"]["model_id"], (fixtures() / "reranker").string());
   EXPECT_EQ(info["skillmatch"]["matching"], "hybrid + rerank");
 
+  post(c, "/embed", {{"inputs", "Excel"}});
+  post(c, "/rerank", {{"query", "Excel"}, {"texts", {"Tabellen"}}});
   auto h = const_cast<httplib::Client&>(c).Get("/health");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 200);

@@ -78,8 +78,9 @@ struct EngineOptions {
   int threads = 0;                 // compute threads of the models; 0: all available cores
   BatchingOptions batching;
   // Reranker scores kept, keyed by the pair's token ids, so that an editor's repeated request
-  // is not scored again (0: none).
-  std::size_t rerank_cache_entries = 200000;
+  // is not scored again (0: none; the service keeps 200,000). A cached score was computed in
+  // another batch, so it may differ from a fresh one in the last bits of float32.
+  std::size_t rerank_cache_entries = 0;
   // Notes for the user ("imported ...", "indexing 13891 skills ...").
   std::function<void(const std::string& message)> log;
   // Progress of long steps (indexing): what, done, total.
@@ -233,6 +234,10 @@ struct EvalReport {
   // The corpus, for run files (skill ids -> URIs).
   std::shared_ptr<const SkillResolver> resolver;
 };
+
+// The taxonomy an import request names, read and checked (no workspace involved): every file
+// of the request is read before anything is written. Errors name the file and line.
+TaxonomyData read_import(const ImportRequest& request);
 
 class Engine {
  public:

@@ -525,8 +525,6 @@ struct Engine::Impl {
     }
     return Matcher(snapshot, std::move(enc), std::move(index), std::move(rr), std::move(runner));
   }
-
-  ImportReport import_data(Workspace& ws, const ImportRequest& r);
 };
 
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
@@ -890,12 +888,22 @@ void Engine::export_feedback(const std::string& skill_template,
 }
 
 ImportReport Engine::import(const ImportRequest& request) {
+  if (request.format == "defaults") {
+    auto ws = impl_->connect();
+    return import_shipped_data(*ws, impl_->opt.data_dir, impl_->opt.log);
+  }
+  // Every file is read and checked before the workspace is touched (or created).
+  const TaxonomyData d = read_import(request);
   auto ws = impl_->connect();
-  return impl_->import_data(*ws, request);
+  // A workspace whose first import is the user's own taxonomy is never seeded with the shipped
+  // one, even when that import is interrupted.
+  if (!ws->meta("defaults.state") && ws->taxonomies().empty()) {
+    ws->set_meta("defaults.state", "declined");
+  }
+  return ws->import(d, request.replace);
 }
 
-ImportReport Engine::Impl::import_data(Workspace& ws, const ImportRequest& r) {
-  if (r.format == "defaults") return import_shipped_data(ws, opt.data_dir, opt.log);
+TaxonomyData read_import(const ImportRequest& r) {
   SM_CHECK(!r.file.empty(), ErrorKind::kInvalidArgument, "import " + r.format + " needs a file");
   SM_CHECK(r.hierarchy.empty() == r.groups.empty(), ErrorKind::kInvalidArgument,
            "--hierarchy and --groups go together (ESCO's broaderRelationsSkillPillar and "
@@ -926,12 +934,7 @@ ImportReport Engine::Impl::import_data(Workspace& ws, const ImportRequest& r) {
   for (const fs::path& c : r.collections) {
     d.collections.emplace_back(esco_collection_name(c), read_esco_collection(c));
   }
-  // A workspace whose first import is the user's own taxonomy is never seeded with the shipped
-  // one, even when that import is interrupted.
-  if (!ws.meta("defaults.state") && ws.taxonomies().empty()) {
-    ws.set_meta("defaults.state", "declined");
-  }
-  return ws.import(d, r.replace);
+  return d;
 }
 
 // ------------------------------------------------------------------- index, match, evaluate

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -43,6 +44,11 @@ Endpoint parse_endpoint(const std::string& url) {
   const auto scheme = url.find("://");
   SM_CHECK(scheme != std::string::npos, ErrorKind::kInvalidArgument,
            "endpoint " + url + " is not a URL (expected http(s)://host)");
+  const std::string s = url.substr(0, scheme);
+  SM_CHECK(s == "http" || s == "https", ErrorKind::kInvalidArgument,
+           "endpoint " + url + ": the scheme '" + s + "' is not supported (http or https)");
+  SM_CHECK(url.size() > scheme + 3 && url[scheme + 3] != '/', ErrorKind::kInvalidArgument,
+           "endpoint " + url + " has no host");
   const auto path = url.find('/', scheme + 3);
   Endpoint e{url.substr(0, path), path == std::string::npos ? "" : url.substr(path)};
   while (!e.prefix.empty() && e.prefix.back() == '/') e.prefix.pop_back();
@@ -56,6 +62,53 @@ std::string clean_etag(std::string etag) {
       !etag.empty() && etag.find('/') == std::string::npos && etag.find("..") == std::string::npos,
       ErrorKind::kIo, "the server sent an unusable ETag '" + etag + "'");
   return etag;
+}
+
+// What went wrong with a request, in words (httplib names errors "Read", "Connection", ...).
+std::string describe(httplib::Error e, int timeout) {
+  switch (e) {
+    case httplib::Error::Connection:
+      return "cannot connect (is the endpoint right, is the network up?)";
+    case httplib::Error::Read:
+      return "the server sent nothing for " + std::to_string(timeout) +
+             " s or closed the connection (read timeout: --timeout)";
+    case httplib::Error::Write:
+      return "the connection broke while sending";
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLServerVerification:
+      return "the TLS connection failed (certificate?)";
+    case httplib::Error::ExceedRedirectCount:
+      return "too many redirects";
+    case httplib::Error::Canceled:
+      return "the download was cancelled";
+    default:
+      return "request failed (" + httplib::to_string(e) + ")";
+  }
+}
+
+// A size header: digits only.
+std::uint64_t parse_size(const std::string& v, const std::string& where) {
+  SM_CHECK(!v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos,
+           ErrorKind::kIo,
+           where + ": the server sent a size that is not a number ('" + v.substr(0, 40) + "')");
+  return std::stoull(v);
+}
+
+// A commit is 40 hex digits; anything else from a server is refused before it names a folder.
+bool is_commit(const std::string& s) {
+  return s.size() == 40 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// A branch, tag or commit name that can name a file under refs/ safely.
+void check_revision(const std::string& r) {
+  bool ok = !r.empty() && r.size() <= 255 && r.front() != '/' && r.back() != '/' &&
+            r.find("..") == std::string::npos && r.find("//") == std::string::npos;
+  for (char c : r) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+                c == '/');
+  }
+  SM_CHECK(ok, ErrorKind::kInvalidArgument,
+           "'" + r + "' is not a revision name (a branch, tag or commit)");
 }
 
 std::string env_or(const char* name, const std::string& fallback) {
@@ -85,8 +138,9 @@ class Hub {
             o.endpoint.empty() ? env_or("HF_ENDPOINT", "https://huggingface.co") : o.endpoint)),
         client_(endpoint_.origin),
         repo_(repo) {
-    client_.set_connection_timeout(20);
-    client_.set_read_timeout(60);
+    client_.set_connection_timeout(o.timeout_seconds);
+    client_.set_read_timeout(o.timeout_seconds);
+    timeout_ = o.timeout_seconds;
     const std::string token = o.token.empty() ? env_or("HF_TOKEN", "") : o.token;
     if (!token.empty()) headers_.emplace("Authorization", "Bearer " + token);
     headers_.emplace("User-Agent", "skillmatch");
@@ -110,7 +164,7 @@ class Hub {
     const std::string path = resolve_path(commit, file);
     client_.set_follow_location(false);
     auto res = client_.Head(path, headers_);
-    SM_CHECK(res, ErrorKind::kIo, where(path) + ": " + httplib::to_string(res.error()));
+    SM_CHECK(res, ErrorKind::kIo, where(path) + ": " + describe(res.error(), timeout_));
     SM_CHECK(res->status < 400, ErrorKind::kIo,
              where(path) + ": HTTP " + std::to_string(res->status));
     std::string etag = res->get_header_value("X-Linked-Etag");
@@ -119,7 +173,7 @@ class Hub {
     if (size.empty()) size = res->get_header_value("Content-Length");
     SM_CHECK(!etag.empty() && !size.empty(), ErrorKind::kIo,
              where(path) + ": the server sent no ETag or size");
-    return {clean_etag(etag), std::stoull(size)};
+    return {clean_etag(etag), parse_size(size, where(path))};
   }
 
   // Downloads `file` into `partial`, continuing from its current size; returns bytes received.
@@ -166,7 +220,7 @@ class Hub {
     return "pulling " + repo_ + " from " + endpoint_.origin + path;
   }
   void check(const httplib::Result& res, const char* what, const std::string& path) const {
-    SM_CHECK(res, ErrorKind::kIo, where(path) + ": " + httplib::to_string(res.error()));
+    SM_CHECK(res, ErrorKind::kIo, where(path) + ": " + describe(res.error(), timeout_));
     if (res->status == 401 || res->status == 403 || res->status == 404) {
       throw Error(ErrorKind::kNotFound, "model " + repo_ + " not found at " + endpoint_.origin +
                                             " (HTTP " + std::to_string(res->status) + " for the " +
@@ -178,6 +232,7 @@ class Hub {
 
   Endpoint endpoint_;
   httplib::Client client_;
+  int timeout_ = 30;
   std::string repo_;
   httplib::Headers headers_;
 };
@@ -190,15 +245,25 @@ PullResult pull_model(const std::string& repo_id, const PullOptions& o) {
                repo_id.find('/', slash + 1) == std::string::npos &&
                repo_id.find("..") == std::string::npos,
            ErrorKind::kInvalidArgument, "'" + repo_id + "' is not a Hub id (org/name)");
+  check_revision(o.revision);
+  SM_CHECK(o.timeout_seconds >= 1, ErrorKind::kInvalidArgument, "the timeout must be >= 1 s");
   Hub hub(o, repo_id);
   const nlohmann::json info = hub.revision_info(o.revision);
-  const std::string commit = info.value("sha", "");
-  SM_CHECK(!commit.empty() && commit.find('/') == std::string::npos, ErrorKind::kIo,
-           "pulling " + repo_id + ": the model info has no commit sha");
+  SM_CHECK(info.is_object(), ErrorKind::kIo,
+           "pulling " + repo_id + ": the model info is not a JSON object");
+  const auto sha = info.find("sha");
+  const std::string commit = sha != info.end() && sha->is_string() ? sha->get<std::string>() : "";
+  SM_CHECK(is_commit(commit), ErrorKind::kIo,
+           "pulling " + repo_id + ": the model info names no commit (40 hex digits), got '" +
+               commit.substr(0, 60) + "'");
   std::vector<std::string> files;
   bool has_safetensors = false;
-  for (const auto& s : info.value("siblings", nlohmann::json::array())) {
-    const std::string f = s.value("rfilename", "");
+  const auto siblings = info.find("siblings");
+  SM_CHECK(siblings != info.end() && siblings->is_array(), ErrorKind::kIo,
+           "pulling " + repo_id + ": the model info lists no files");
+  for (const auto& s : *siblings) {
+    if (!s.is_object() || !s.contains("rfilename") || !s["rfilename"].is_string()) continue;
+    const std::string f = s["rfilename"].get<std::string>();
     if (wanted_files().count(f)) files.push_back(f);
     has_safetensors = has_safetensors || f == "model.safetensors";
   }
