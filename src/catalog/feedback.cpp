@@ -6,6 +6,7 @@
 
 #include "catalog/sqlite.h"
 #include "skillmatch/core/error.h"
+#include "skillmatch/core/time.h"
 
 namespace fs = std::filesystem;
 
@@ -56,14 +57,6 @@ std::vector<Skill> skills_from(const std::string& text, const std::string& where
   return out;
 }
 
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -108,7 +101,7 @@ std::int64_t FeedbackStore::add(const FeedbackEntry& e) {
   sql::Stmt q(db,
               "INSERT INTO feedback(created, text, accepted, rejected, added, request_id, models) "
               "VALUES (?,?,?,?,?,?,?)");
-  q.bind(1, now_utc())
+  q.bind(1, utc_now())
       .bind(2, e.text)
       .bind(3, skills_json(e.accepted).dump())
       .bind(4, skills_json(e.rejected).dump())

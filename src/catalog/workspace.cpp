@@ -11,6 +11,7 @@
 #include "catalog/sqlite.h"
 #include "core/hash.h"
 #include "skillmatch/core/error.h"
+#include "skillmatch/core/time.h"
 #include "skillmatch/core/utf8.h"
 
 namespace fs = std::filesystem;
@@ -80,14 +81,6 @@ std::string content_hash(const SkillRecord& r) {
   return hex64(h);
 }
 
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // " AND ..." clauses of a filter over `skill s JOIN taxonomy t`, with their values to bind.
 struct FilterSql {
@@ -297,7 +290,7 @@ ImportStats Workspace::Impl::import_skills(const TaxonomyInfo& info,
       .bind(5, info.source)
       .bind(6, info.licence)
       .bind(7, info.attribution)
-      .bind(8, now_utc())
+      .bind(8, utc_now())
       .run();
   sql::Stmt tid(db, "SELECT id FROM taxonomy WHERE name = ?");
   tid.bind(1, info.name).step();

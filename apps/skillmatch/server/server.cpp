@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "server/http.h"
+#include "skillmatch/core/time.h"
 #include "skillmatch/core/utf8.h"
 
 namespace skillmatch::server {
@@ -28,18 +29,9 @@ thread_local Clock::time_point t_start;
 thread_local std::string t_route;
 thread_local std::string t_request_id;
 
-std::string timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 void log_line(const std::string& s) {
-  std::fprintf(stderr, "%s %s\n", timestamp().c_str(), s.c_str());
+  std::fprintf(stderr, "%s %s\n", utc_now().c_str(), s.c_str());
   std::fflush(stderr);
 }
 
