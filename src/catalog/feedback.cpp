@@ -57,7 +57,6 @@ std::vector<Skill> skills_from(const std::string& text, const std::string& where
   return out;
 }
 
-
 }  // namespace
 
 struct FeedbackStore::Impl {
@@ -81,9 +80,14 @@ FeedbackStore FeedbackStore::open(const fs::path& file) {
       sql::Stmt v(db, "SELECT value FROM meta WHERE key = 'feedback_format'");
       SM_CHECK(v.step(), ErrorKind::kCorrupt,
                file.string() + " is a SQLite database but not a skillmatch feedback store");
+      const std::string format = v.text(0);
+      SM_CHECK(!format.empty() && format.size() < 9 &&
+                   format.find_first_not_of("0123456789") == std::string::npos,
+               ErrorKind::kCorrupt,
+               file.string() + ": the feedback format '" + format + "' is not a number");
       SM_CHECK(
-          std::stoi(v.text(0)) <= kFormatVersion, ErrorKind::kUnsupported,
-          file.string() + " was written by a newer skillmatch (feedback format " + v.text(0) + ")");
+          std::stoi(format) <= kFormatVersion, ErrorKind::kUnsupported,
+          file.string() + " was written by a newer skillmatch (feedback format " + format + ")");
     }
   }
   sql::Transaction tx(db);

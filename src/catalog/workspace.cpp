@@ -81,7 +81,6 @@ std::string content_hash(const SkillRecord& r) {
   return hex64(h);
 }
 
-
 // " AND ..." clauses of a filter over `skill s JOIN taxonomy t`, with their values to bind.
 struct FilterSql {
   std::string where;
@@ -238,6 +237,10 @@ Workspace Workspace::open(const fs::path& dir, bool create) {
       sql::Stmt v(db, "SELECT value FROM meta WHERE key = 'format_version'");
       SM_CHECK(v.step(), ErrorKind::kCorrupt, file.string() + ": no format_version");
       const std::string version = v.text(0);
+      SM_CHECK(!version.empty() && version.size() < 9 &&
+                   version.find_first_not_of("0123456789") == std::string::npos,
+               ErrorKind::kCorrupt,
+               file.string() + ": the workspace format '" + version + "' is not a number");
       SM_CHECK(std::stoi(version) <= kFormatVersion, ErrorKind::kUnsupported,
                file.string() + " was written by a newer skillmatch (workspace format " + version +
                    ", this program reads up to " + std::to_string(kFormatVersion) + ")");
