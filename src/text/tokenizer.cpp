@@ -211,13 +211,15 @@ std::pair<std::size_t, std::size_t> longest_first_truncation(std::size_t len_a, 
 
 TokenIds Tokenizer::encode_pair(std::string_view a, std::string_view b,
                                 std::size_t max_length) const {
+  return encode_pair_ids(encode_pieces(a), encode_pieces(b), max_length);
+}
+
+TokenIds Tokenizer::encode_pair_ids(TokenIds ia, TokenIds ib, std::size_t max_length) const {
   const std::size_t specials = special_count(impl_->pair);
   SM_CHECK(max_length >= std::max<std::size_t>(specials, 2), ErrorKind::kInvalidArgument,
            "max length of a pair must be at least " +
                std::to_string(std::max<std::size_t>(specials, 2)) + ", got " +
                std::to_string(max_length));
-  TokenIds ia = encode_pieces(a);
-  TokenIds ib = encode_pieces(b);
   const std::size_t total = ia.size() + ib.size() + specials;
   if (total > max_length) {
     auto [drop_a, drop_b] = longest_first_truncation(ia.size(), ib.size(), total - max_length);
