@@ -12,6 +12,7 @@
 #include <map>
 #include <thread>
 
+#include "engine/caches.h"
 #include "test_util.h"
 
 namespace skillmatch {
@@ -137,7 +138,7 @@ TEST(Engine, EightThreadsAtOnceGiveTheSerialResults) {
   // The skills were embedded once: one vector file, each skill once in it.
   std::size_t files = 0;
   for (const auto& f : fs::directory_iterator(parallel_dir / "ws")) {
-    if (f.path().filename().string().rfind("vectors-", 0) == 0) {
+    if (f.path().extension() == ".bin") {
       ++files;
       EXPECT_EQ(fs::file_size(f.path()), fs::file_size(serial_dir / "ws" / f.path().filename()));
     }
@@ -188,6 +189,52 @@ TEST(Engine, SeesAnImportOfAnotherProcessWhileMatching) {
   EXPECT_EQ(engine->skill_count(), 3060u);
   own.search.mode = RetrievalMode::kDense;  // the new skills are embedded on demand
   EXPECT_EQ(engine->match("Gerichte zubereiten", own).size(), 5u);
+}
+
+// `index --ann` over part of the workspace builds the graph over every skill with a vector, and
+// the same Engine uses it for the next approximate request.
+TEST(Engine, IndexAnnWithAFilterAndUseTheGraphAtOnce) {
+  test::TempDir dir;
+  auto engine = sample_engine(dir / "ws");
+  test::spit(dir / "own.csv", "uri,label\nown1,Kochen\nown2,Backen\n");
+  ImportRequest r;
+  r.format = "custom";
+  r.file = dir / "own.csv";
+  r.name = "own";
+  engine->import(r);
+  IndexOptions io;
+  io.embedder = (fixtures() / "embedder-mean").string();
+  io.settings.dtype = DType::kFloat32;
+  io.filter.taxonomies = {"own"};  // the ESCO skills stay without vectors
+  io.ann = true;
+  const IndexReport rep = engine->index(io);
+  EXPECT_EQ(rep.stats.embedded, 2u);
+  EXPECT_TRUE(rep.ann_built);
+  MatchOptions o = options("dense", false);
+  o.search.filter.taxonomies = {"own"};
+  o.search.ann = true;
+  o.auto_index = false;
+  const auto res = engine->match("Kuchen backen", o);
+  ASSERT_EQ(res.size(), 2u);
+  EXPECT_EQ(res[0].skill.taxonomy, "own");
+}
+
+// The reranker's score cache: one key per (model, ids), least recently used dropped first.
+TEST(Engine, ScoreCacheKeysAndEviction) {
+  ScoreCache cache(2);
+  const TokenIds a = {0, 5, 2}, b = {0, 5, 2, 2}, c = {0, 6, 2};
+  EXPECT_EQ(cache.key("m", a), cache.key("m", a));
+  EXPECT_NE(cache.key("m", a), cache.key("m", b));
+  EXPECT_NE(cache.key("m", a), cache.key("n", a));
+  EXPECT_NE(cache.key("m", {}), cache.key("", {}));
+  cache.put(cache.key("m", a), 1.f);
+  cache.put(cache.key("m", b), 2.f);
+  EXPECT_EQ(cache.get(cache.key("m", a)), 1.f);  // a is now the most recently used
+  cache.put(cache.key("m", c), 3.f);             // b goes
+  EXPECT_FALSE(cache.get(cache.key("m", b)));
+  EXPECT_EQ(cache.get(cache.key("m", a)), 1.f);
+  EXPECT_EQ(cache.get(cache.key("m", c)), 3.f);
+  EXPECT_EQ(cache.hits_misses(), (std::pair<std::uint64_t, std::uint64_t>{3, 1}));
 }
 
 TEST(Engine, FailedModelLoadIsRetriedAndNamed) {

@@ -9,7 +9,9 @@
 // and from JSON bodies with the same names, ranges and messages.
 //
 // Ownership: an Engine owns its models, vectors, indexes and workspace connections; results are
-// values. Models are shared by all callers and never unloaded while the Engine lives.
+// values. Models are shared by all callers and never unloaded while the Engine lives. A model
+// name (a folder or a Hub id) is resolved to its folder once per Engine: a `pull` that moves a
+// Hub id to a new revision is seen by the next Engine, not by a running one.
 //
 // Thread-safety: any number of threads may call one Engine at once. Models and vectors are
 // shared read-only (a model is loaded once however many threads ask for it at the same time);
@@ -265,12 +267,15 @@ class Engine {
   // True for the special tokens of the model (<s>, </s>, <pad>, <unk>, <mask>).
   bool is_special_token(std::int32_t id, const std::string& model);
   // Embeddings [texts.size(), dimension], float32, in input order. An empty text is embedded
-  // as "<s></s>" (as sentence-transformers does).
-  Matrix embed(const std::vector<std::string>& texts, const EmbedOptions& options);
+  // as "<s></s>" (as sentence-transformers does). `tokens`, when given, receives the number of
+  // token ids embedded (prompt and special tokens included, after truncation).
+  Matrix embed(const std::vector<std::string>& texts, const EmbedOptions& options,
+               std::size_t* tokens = nullptr);
   // Embeddings of token ids as given (specials included, as /tokenize gives them); ids outside
   // the vocabulary are refused, sequences longer than the model takes are cut or refused as
   // `options.truncate` says.
-  Matrix embed_ids(const std::vector<TokenIds>& ids, const EmbedOptions& options);
+  Matrix embed_ids(const std::vector<TokenIds>& ids, const EmbedOptions& options,
+                   std::size_t* tokens = nullptr);
   // Raw logits in input order (sigmoid() gives FlagReranker's normalize=True).
   std::vector<float> rerank(const std::vector<TextPair>& pairs, const RerankOptions& options);
 
@@ -318,6 +323,9 @@ class Engine {
   PullResult pull(const std::string& repo_id, const PullOptions& options = {});
 
   EngineStats stats() const;
+  // The workspace's generation (Workspace::generation()): it changes with every import, so a
+  // long-running caller can tell when the skills changed.
+  std::uint64_t generation();
 
   struct Impl;
 
