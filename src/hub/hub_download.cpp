@@ -3,12 +3,11 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <set>
 
-#include <nlohmann/json.hpp>
-
+#include "hub/hub_answers.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
 #include "skillmatch/hub/model_hub.h"
@@ -17,22 +16,6 @@ namespace fs = std::filesystem;
 
 namespace skillmatch {
 namespace {
-
-// The files of a model folder that skillmatch reads.
-const std::set<std::string>& wanted_files() {
-  static const std::set<std::string> files = {"config.json",
-                                              "model.safetensors",
-                                              "pytorch_model.bin",
-                                              "sentencepiece.bpe.model",
-                                              "tokenizer.json",
-                                              "tokenizer_config.json",
-                                              "special_tokens_map.json",
-                                              "modules.json",
-                                              "sentence_bert_config.json",
-                                              "config_sentence_transformers.json",
-                                              "1_Pooling/config.json"};
-  return files;
-}
 
 struct Endpoint {
   std::string origin;  // scheme://host[:port]
@@ -47,15 +30,6 @@ Endpoint parse_endpoint(const std::string& url) {
   Endpoint e{url.substr(0, path), path == std::string::npos ? "" : url.substr(path)};
   while (!e.prefix.empty() && e.prefix.back() == '/') e.prefix.pop_back();
   return e;
-}
-
-std::string clean_etag(std::string etag) {
-  if (etag.rfind("W/", 0) == 0) etag.erase(0, 2);
-  etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());
-  SM_CHECK(
-      !etag.empty() && etag.find('/') == std::string::npos && etag.find("..") == std::string::npos,
-      ErrorKind::kIo, "the server sent an unusable ETag '" + etag + "'");
-  return etag;
 }
 
 std::string env_or(const char* name, const std::string& fallback) {
@@ -92,16 +66,12 @@ class Hub {
     headers_.emplace("User-Agent", "skillmatch");
   }
 
-  nlohmann::json revision_info(const std::string& revision) {
+  hub::RevisionInfo revision_info(const std::string& revision) {
     const std::string path = endpoint_.prefix + "/api/models/" + repo_ + "/revision/" + revision;
     client_.set_follow_location(true);
     auto res = client_.Get(path, headers_);
     check(res, "model info", path);
-    try {
-      return nlohmann::json::parse(res->body);
-    } catch (const nlohmann::json::exception&) {
-      throw Error(ErrorKind::kIo, where(path) + ": the answer is not JSON");
-    }
+    return hub::parse_revision_info(res->body, repo_, where(path));
   }
 
   // ETag and size of a file, from a HEAD request that does not follow the redirect (the Hub
@@ -117,9 +87,8 @@ class Hub {
     if (etag.empty()) etag = res->get_header_value("ETag");
     std::string size = res->get_header_value("X-Linked-Size");
     if (size.empty()) size = res->get_header_value("Content-Length");
-    SM_CHECK(!etag.empty() && !size.empty(), ErrorKind::kIo,
-             where(path) + ": the server sent no ETag or size");
-    return {clean_etag(etag), std::stoull(size)};
+    const hub::FileHead h = hub::parse_file_head(etag, size, where(path));
+    return {h.etag, h.size};
   }
 
   // Downloads `file` into `partial`, continuing from its current size; returns bytes received.
@@ -191,27 +160,9 @@ PullResult pull_model(const std::string& repo_id, const PullOptions& o) {
                repo_id.find("..") == std::string::npos,
            ErrorKind::kInvalidArgument, "'" + repo_id + "' is not a Hub id (org/name)");
   Hub hub(o, repo_id);
-  const nlohmann::json info = hub.revision_info(o.revision);
-  const std::string commit = info.value("sha", "");
-  SM_CHECK(!commit.empty() && commit.find('/') == std::string::npos, ErrorKind::kIo,
-           "pulling " + repo_id + ": the model info has no commit sha");
-  std::vector<std::string> files;
-  bool has_safetensors = false;
-  for (const auto& s : info.value("siblings", nlohmann::json::array())) {
-    const std::string f = s.value("rfilename", "");
-    if (wanted_files().count(f)) files.push_back(f);
-    has_safetensors = has_safetensors || f == "model.safetensors";
-  }
-  if (has_safetensors) {
-    files.erase(std::remove(files.begin(), files.end(), "pytorch_model.bin"), files.end());
-  }
-  auto has = [&](const char* f) { return std::find(files.begin(), files.end(), f) != files.end(); };
-  SM_CHECK(has("config.json"), ErrorKind::kUnsupported,
-           "model " + repo_id + " has no config.json; skillmatch runs XLM-R models");
-  SM_CHECK(has("tokenizer.json") || has("sentencepiece.bpe.model"), ErrorKind::kUnsupported,
-           "model " + repo_id +
-               " has neither tokenizer.json nor sentencepiece.bpe.model; skillmatch runs XLM-R "
-               "models");
+  const hub::RevisionInfo info = hub.revision_info(o.revision);
+  const std::string& commit = info.commit;
+  const std::vector<std::string>& files = info.files;
 
   const fs::path cache = o.cache.empty() ? hf_hub_cache() : o.cache;
   const std::string slug = "models--" + repo_id.substr(0, slash) + "--" + repo_id.substr(slash + 1);
