@@ -1,0 +1,149 @@
+#include "fuzz_util.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <system_error>
+
+#include "skillmatch/core/utf8.h"
+
+namespace fs = std::filesystem;
+
+namespace skillmatch::fuzz {
+namespace {
+
+fs::path make_scratch_dir() {
+  fs::path base;
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::error_code ec;
+  if (tmpdir && *tmpdir) {
+    base = tmpdir;
+  } else if (fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0) {
+    base = "/dev/shm";
+  } else {
+    base = fs::temp_directory_path();
+  }
+  fs::path dir = base / ("skillmatch-fuzz-" + std::to_string(::getpid()));
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void remove_scratch_dir() {
+  std::error_code ec;
+  fs::remove_all(scratch_dir(), ec);
+}
+
+}  // namespace
+
+const fs::path& scratch_dir() {
+  static const fs::path dir = [] {
+    fs::path d = make_scratch_dir();
+    std::atexit(remove_scratch_dir);
+    return d;
+  }();
+  return dir;
+}
+
+fs::path write_scratch(const std::string& name, std::string_view bytes) {
+  const fs::path path = scratch_dir() / name;
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "fuzz: cannot write %s\n", path.c_str());
+    std::abort();
+  }
+  return path;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = scratch_dir() / name;
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::vector<std::string_view> split_parts(std::string_view data, std::size_t count) {
+  std::vector<std::string_view> parts;
+  while (parts.size() + 1 < count) {
+    const std::size_t pos = data.find(kPartSeparator);
+    if (pos == std::string_view::npos) break;
+    parts.push_back(data.substr(0, pos));
+    data.remove_prefix(pos + kPartSeparator.size());
+  }
+  parts.push_back(data);
+  parts.resize(count);
+  return parts;
+}
+
+void expect_error(const Error& e, const std::string& subject) {
+  static const bool verbose = std::getenv("SKILLMATCH_FUZZ_VERBOSE") != nullptr;
+  if (verbose) std::fprintf(stderr, "fuzz: %s: %s\n", error_kind_name(e.kind()), e.what());
+  if (e.kind() == ErrorKind::kInternal) {
+    std::fprintf(stderr, "fuzz: internal error: %s\n", e.what());
+    std::abort();
+  }
+  if (!subject.empty() && std::string_view(e.what()).find(subject) == std::string_view::npos) {
+    std::fprintf(stderr, "fuzz: the error does not name %s: %s\n", subject.c_str(), e.what());
+    std::abort();
+  }
+}
+
+void invariant_failed(const char* what, const char* file, int line) {
+  std::fprintf(stderr, "fuzz: invariant %s does not hold (%s:%d)\n", what, file, line);
+  std::abort();
+}
+
+const std::vector<Skill>& sample_skills() {
+  static const std::vector<Skill> skills = [] {
+    auto skill = [](std::int64_t id, std::string uri, std::string label, std::string description,
+                    std::vector<std::string> alt) {
+      Skill s;
+      s.id = id;
+      s.taxonomy = "sample";
+      s.record.uri = std::move(uri);
+      s.record.label = std::move(label);
+      s.record.description = std::move(description);
+      s.record.alt_labels = std::move(alt);
+      s.record.skill_type = "skill/competence";
+      return s;
+    };
+    return std::vector<Skill>{
+        skill(1, "http://data.europa.eu/esco/skill/s1", "Tabellenkalkulation verwenden",
+              "Mit Excel Tabellen erstellen", {"Excel nutzen", "Spreadsheets"}),
+        skill(2, "http://data.europa.eu/esco/skill/s2", "Python", "Programmieren in Python", {}),
+        skill(3, "http://data.europa.eu/esco/skill/s3", "Python", "Die Schlange pflegen", {}),
+        skill(4, "GRETA-1-2-3", "Lernprozesse begleiten", "Lernende beraten; Feedback geben", {}),
+        skill(5, "u5", "日本語", "", {"にほんご"}),
+    };
+  }();
+  return skills;
+}
+
+std::string to_valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    // The longest valid sequence starting at i: 4, 3, 2 or 1 bytes.
+    std::size_t n = 0;
+    for (std::size_t len = 1; len <= 4 && i + len <= text.size(); ++len) {
+      if (is_valid_utf8(text.substr(i, len))) n = len;
+    }
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+}  // namespace skillmatch::fuzz
