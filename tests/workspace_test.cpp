@@ -407,5 +407,28 @@ TEST(Zip, DamagedArchivesAreRefused) {
   EXPECT_EQ(ok.read("README.txt"), "sample of the ESCO v1.1.0 English export");
 }
 
+// The sizes of an entry's header are checked against the data, never allocated ahead of it (the
+// fuzzer's first finding: 48 bytes claiming 540 MB made the reader allocate them).
+TEST(Zip, SizesInTheHeaderAreNotTrusted) {
+  test::TempDir dir;
+  const std::string good = test::slurp(test::test_data() / "esco_export_sample.zip");
+  const std::size_t central = good.find("PK\x01\x02");
+  ASSERT_NE(central, std::string::npos);
+  const std::string name = good.substr(central + 46, 13);
+  ASSERT_EQ(name, "skills_en.csv");
+  auto with_size = [&](std::uint32_t size) {
+    std::string z = good;
+    for (int i = 0; i < 4; ++i) z[central + 24 + i] = static_cast<char>(size >> (8 * i));
+    return z;
+  };
+  test::spit(dir / "huge.zip", with_size(0xC0000000u));
+  test::expect_error([&] { ZipReader(dir / "huge.zip").read(name); }, ErrorKind::kCorrupt,
+                     {"huge.zip: skills_en.csv: damaged compressed data"});
+  test::spit(dir / "small.zip", with_size(10));
+  test::expect_error(
+      [&] { ZipReader(dir / "small.zip").read(name); }, ErrorKind::kCorrupt,
+      {"small.zip: skills_en.csv: the compressed data holds more than the 10 bytes"});
+}
+
 }  // namespace
 }  // namespace skillmatch

@@ -2,8 +2,6 @@
 
 #include <zlib.h>
 
-#include <cstring>
-
 #include "skillmatch/core/error.h"
 
 namespace skillmatch {
@@ -89,21 +87,36 @@ std::string ZipReader::read(const std::string& name) const {
   const std::size_t start = std::size_t{e->local_offset} + 30 + u16(d + e->local_offset + 26) +
                             u16(d + e->local_offset + 28);
   SM_CHECK(start + e->compressed <= n, ErrorKind::kCorrupt, what + ": data out of bounds");
-  std::string out(e->size, '\0');
+  // The output grows with the data, never ahead of it: the sizes in the header are only
+  // checked, so a damaged or hostile header (4 GiB claimed by a few bytes) allocates nothing.
+  std::string out;
   if (e->method == 0) {
     SM_CHECK(e->compressed == e->size, ErrorKind::kCorrupt, what + ": size mismatch");
-    std::memcpy(out.data(), d + start, e->size);
+    out.assign(reinterpret_cast<const char*>(d + start), e->size);
   } else if (e->method == 8) {
     z_stream zs{};
     SM_CHECK(inflateInit2(&zs, -MAX_WBITS) == Z_OK, ErrorKind::kInternal, "inflateInit2 failed");
     zs.next_in = const_cast<Bytef*>(d + start);
     zs.avail_in = e->compressed;
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = e->size;
-    const int rc = inflate(&zs, Z_FINISH);
-    const uLong produced = zs.total_out;
+    unsigned char chunk[1 << 16];
+    int rc = Z_OK;
+    bool too_long = false;
+    while (rc == Z_OK) {
+      zs.next_out = chunk;
+      zs.avail_out = sizeof chunk;
+      rc = inflate(&zs, Z_NO_FLUSH);
+      const std::size_t produced = sizeof chunk - zs.avail_out;
+      if (produced > e->size - out.size()) {
+        too_long = true;
+        break;
+      }
+      out.append(reinterpret_cast<const char*>(chunk), produced);
+    }
     inflateEnd(&zs);
-    SM_CHECK(rc == Z_STREAM_END && produced == e->size, ErrorKind::kCorrupt,
+    SM_CHECK(!too_long, ErrorKind::kCorrupt,
+             what + ": the compressed data holds more than the " + std::to_string(e->size) +
+                 " bytes its header states");
+    SM_CHECK(rc == Z_STREAM_END && out.size() == e->size, ErrorKind::kCorrupt,
              what + ": damaged compressed data");
   } else {
     throw Error(ErrorKind::kUnsupported,
