@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "core/json_util.h"
 #include "skillmatch/core/error.h"
+#include "skillmatch/core/jsonl_reader.h"
+#include "skillmatch/model/model_config.h"
+#include "skillmatch/text/tokenizer.h"
 #include "test_util.h"
 
 namespace skillmatch {
@@ -59,6 +65,32 @@ TEST(Io, MapsEmptyAndNonEmptyFiles) {
   EXPECT_EQ(m.data()[2], 'c');
   MappedFile moved = std::move(m);
   EXPECT_EQ(moved.size(), 3u);
+}
+
+}  // namespace
+}  // namespace skillmatch
+
+namespace skillmatch {
+namespace {
+
+// nlohmann's parser throws out_of_range, not parse_error, for a number beyond double's range;
+// every JSON reader must still answer with a skillmatch::Error (found by fuzzing).
+TEST(Json, NumbersBeyondDoubleAreErrorsEverywhere) {
+  test::TempDir dir;
+  test::spit(dir / "a.json", R"({"x": 1e999})");
+  test::expect_error([&] { load_json_file(dir / "a.json"); }, ErrorKind::kCorrupt,
+                     {"a.json: invalid JSON: number overflow parsing '1e999'"});
+  test::expect_error([&] { ModelConfig::parse(R"({"hidden_size": -1e999})", "config.json"); },
+                     ErrorKind::kCorrupt, {"config.json: invalid JSON: number overflow"});
+  std::istringstream in("{\"a\": 1}\n{\"b\": [1E400]}\n");
+  JsonlReader reader(in, "in.jsonl");
+  nlohmann::json j;
+  EXPECT_TRUE(reader.next(j));
+  test::expect_error([&] { reader.next(j); }, ErrorKind::kInvalidArgument,
+                     {"in.jsonl line 2: invalid JSON (number overflow parsing '1E400')"});
+  test::spit(dir / "tokenizer.json", R"({"model": {"type": "Unigram", "vocab": [["a", -1e999]]}})");
+  test::expect_error([&] { Tokenizer::load(dir / "tokenizer.json"); }, ErrorKind::kCorrupt,
+                     {"tokenizer.json: invalid JSON (number overflow"});
 }
 
 }  // namespace

@@ -13,6 +13,11 @@ namespace skillmatch {
 // Parses a JSON file; throws kNotFound if missing, kCorrupt (naming file and position) if invalid.
 nlohmann::json load_json_file(const std::filesystem::path& path);
 
+// The message of a JSON library error without its "[json.exception.<kind>.<id>] " prefix. Parsing
+// throws parse_error for syntax, but also out_of_range for a number beyond double's range
+// ("1e999"): callers catch nlohmann::json::exception, the base of both.
+std::string json_error_message(const nlohmann::json::exception& e);
+
 // Reads `key` of object `j` into `out`. A missing key throws kCorrupt when `required`, else leaves
 // `out` unchanged; a value of the wrong type always throws kCorrupt. `what` names the file.
 template <class T>

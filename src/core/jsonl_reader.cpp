@@ -1,5 +1,6 @@
 #include "skillmatch/core/jsonl_reader.h"
 
+#include "core/json_util.h"
 #include "skillmatch/core/error.h"
 
 namespace skillmatch {
@@ -47,6 +48,10 @@ bool JsonlReader::next(nlohmann::json& out) {
       const auto col = msg.find("column ");
       if (col != std::string::npos) msg = msg.substr(col);
       throw Error(ErrorKind::kInvalidArgument, where() + ": invalid JSON (" + msg + ")");
+    } catch (const nlohmann::json::exception& e) {
+      // A number beyond double's range ("1e999") is an out_of_range error, not a parse_error.
+      throw Error(ErrorKind::kInvalidArgument,
+                  where() + ": invalid JSON (" + json_error_message(e) + ")");
     }
     SM_CHECK(out.is_object(), ErrorKind::kInvalidArgument,
              where() + ": expected a JSON object, got " + out.type_name());

@@ -18,8 +18,8 @@ ModelConfig ModelConfig::parse(const std::string& json_text, const std::string& 
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorKind::kCorrupt, what + ": invalid JSON: " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::kCorrupt, what + ": invalid JSON: " + json_error_message(e));
   }
   SM_CHECK(j.is_object(), ErrorKind::kCorrupt, what + ": not a JSON object");
   ModelConfig c;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_util.h"
 #include "skillmatch/core/error.h"
 #include "text/unicode.h"
 
@@ -646,6 +647,9 @@ HfTokenizer::HfTokenizer(std::string_view text, const std::string& what) : what_
     json::sax_parse(text.begin(), text.end(), &sax);
   } catch (const json::parse_error& e) {
     throw Error(ErrorKind::kCorrupt, what + ": invalid JSON at byte " + std::to_string(e.byte));
+  } catch (const json::exception& e) {
+    // A number beyond double's range ("1e999"): out_of_range, which serde_json refuses too.
+    throw Error(ErrorKind::kCorrupt, what + ": invalid JSON (" + json_error_message(e) + ")");
   }
   const Reader r(what_);
   if (!j.is_object()) {
