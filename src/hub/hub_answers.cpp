@@ -28,13 +28,10 @@ const std::set<std::string>& wanted_files() {
   return files;
 }
 
-std::string clean_etag(std::string etag) {
-  if (etag.rfind("W/", 0) == 0) etag.erase(0, 2);
-  etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());
-  SM_CHECK(
-      !etag.empty() && etag.find('/') == std::string::npos && etag.find("..") == std::string::npos,
-      ErrorKind::kIo, "the server sent an unusable ETag '" + etag + "'");
-  return etag;
+// The commit and the ETag name a folder and a file of the cache: one path component each.
+bool one_path_component(const std::string& s) {
+  return !s.empty() && s != "." && s != ".." &&
+         s.find_first_of(std::string("/\\\0", 3)) == std::string::npos;
 }
 
 }  // namespace
@@ -47,16 +44,30 @@ RevisionInfo parse_revision_info(std::string_view body, const std::string& repo_
   } catch (const nlohmann::json::exception&) {
     throw Error(ErrorKind::kIo, where + ": the answer is not JSON");
   }
+  SM_CHECK(info.is_object(), ErrorKind::kIo,
+           where + ": the answer is not a JSON object (" + info.type_name() + ")");
   RevisionInfo out;
-  out.commit = info.value("sha", "");
-  SM_CHECK(!out.commit.empty() && out.commit.find('/') == std::string::npos, ErrorKind::kIo,
-           "pulling " + repo_id + ": the model info has no commit sha");
+  const auto sha = info.find("sha");
+  SM_CHECK(sha != info.end() && sha->is_string() &&
+               one_path_component(sha->get_ref<const std::string&>()),
+           ErrorKind::kIo, where + ": the model info has no usable commit sha");
+  out.commit = sha->get<std::string>();
   std::vector<std::string>& files = out.files;
   bool has_safetensors = false;
-  for (const auto& s : info.value("siblings", nlohmann::json::array())) {
-    const std::string f = s.value("rfilename", "");
-    if (wanted_files().count(f)) files.push_back(f);
-    has_safetensors = has_safetensors || f == "model.safetensors";
+  const auto siblings = info.find("siblings");
+  if (siblings != info.end()) {
+    SM_CHECK(siblings->is_array(), ErrorKind::kIo,
+             where + ": the model info's siblings are not a list (" + siblings->type_name() + ")");
+    for (const auto& s : *siblings) {
+      // Only the wanted files matter: an entry without a file name cannot be one.
+      const auto name = s.is_object() ? s.find("rfilename") : s.end();
+      if (!s.is_object() || name == s.end() || !name->is_string()) continue;
+      const std::string& f = name->get_ref<const std::string&>();
+      if (wanted_files().count(f) && std::find(files.begin(), files.end(), f) == files.end()) {
+        files.push_back(f);
+      }
+      has_safetensors = has_safetensors || f == "model.safetensors";
+    }
   }
   if (has_safetensors) {
     files.erase(std::remove(files.begin(), files.end(), "pytorch_model.bin"), files.end());
@@ -75,7 +86,17 @@ FileHead parse_file_head(const std::string& etag, const std::string& size,
                          const std::string& where) {
   SM_CHECK(!etag.empty() && !size.empty(), ErrorKind::kIo,
            where + ": the server sent no ETag or size");
-  return {clean_etag(etag), std::stoull(size)};
+  FileHead head;
+  head.etag = etag;
+  if (head.etag.rfind("W/", 0) == 0) head.etag.erase(0, 2);
+  head.etag.erase(std::remove(head.etag.begin(), head.etag.end(), '"'), head.etag.end());
+  SM_CHECK(one_path_component(head.etag), ErrorKind::kIo,
+           where + ": the server sent an unusable ETag '" + etag + "'");
+  const bool digits =
+      size.size() <= 19 && size.find_first_not_of("0123456789") == std::string::npos;
+  SM_CHECK(digits, ErrorKind::kIo, where + ": the server sent an unusable size '" + size + "'");
+  head.size = std::stoull(size);
+  return head;
 }
 
 }  // namespace hub
