@@ -250,6 +250,15 @@ TEST_F(EvalDatasetTest, BeirFolder) {
   DatasetOptions o;
   o.beir_split = "dev";
   test::expect_error([&] { load_dataset(b, *resolver_, o); }, ErrorKind::kNotFound, {"dev.tsv"});
+  // A record without "_id" is named by file and line (found by fuzzing: the message named
+  // neither).
+  test::spit(b / "qrels" / "test.tsv", "q1\tu:python\t1\n");
+  test::spit(b / "corpus.jsonl", "{\"_id\": \"u:python\"}\n{\"title\": \"x\"}\n");
+  test::expect_error([&] { load_dataset(b, *resolver_); }, ErrorKind::kInvalidArgument,
+                     {"corpus.jsonl line 2", "no \"_id\""});
+  test::spit(b / "queries.jsonl", "{\"_id\": 7, \"text\": \"Kurs A\"}\n");
+  test::expect_error([&] { load_dataset(b, *resolver_); }, ErrorKind::kInvalidArgument,
+                     {"queries.jsonl line 1", "\"_id\" must be a string"});
 }
 
 TEST_F(EvalDatasetTest, AUriInTwoTaxonomiesMustBeRestricted) {
