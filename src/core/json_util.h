@@ -1,14 +1,72 @@
 // Reading JSON files and typed keys with errors that name the file and key.
 #pragma once
 
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
 #include "skillmatch/core/error.h"
 
 namespace skillmatch {
+
+// The deepest nesting of arrays and objects skillmatch reads (serde_json, which Hugging Face's
+// tokenizers uses, stops at 128 as well). Deeper JSON is refused while it is parsed, before
+// anything recurses over it (a reader's own recursion, dump() in a message): a file of nested
+// brackets would otherwise overflow the stack.
+inline constexpr std::size_t kMaxJsonDepth = 128;
+
+// What parse_json throws for nesting deeper than kMaxJsonDepth: a nlohmann::json::exception, so
+// that the readers' handlers of the library's errors take it too.
+class JsonTooDeep : public nlohmann::json::exception {
+ public:
+  JsonTooDeep();
+};
+
+// nlohmann's DOM builder with the depth limit; parse_json uses it, and readers with a SAX parser
+// of their own (tokenizer.json) derive from it.
+class JsonDomBuilder : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
+ public:
+  using Base = nlohmann::detail::json_sax_dom_parser<nlohmann::json>;
+  explicit JsonDomBuilder(nlohmann::json& result) : Base(result, true) {}
+  bool start_object(std::size_t n) {
+    enter();
+    return Base::start_object(n);
+  }
+  bool end_object() {
+    --depth_;
+    return Base::end_object();
+  }
+  bool start_array(std::size_t n) {
+    enter();
+    return Base::start_array(n);
+  }
+  bool end_array() {
+    --depth_;
+    return Base::end_array();
+  }
+
+ private:
+  void enter() {
+    if (++depth_ > kMaxJsonDepth) throw JsonTooDeep();
+  }
+  std::size_t depth_ = 0;
+};
+
+// nlohmann::json::parse(text) with the depth limit. Throws nlohmann::json::exception:
+// parse_error for syntax, out_of_range for a number beyond double's range ("1e999"), JsonTooDeep.
+nlohmann::json parse_json(std::string_view text);
+
+// `v` as JSON for an error message: at most `max_bytes` bytes (then "..."), not cut inside a
+// character. It writes only as far as it shows, so its cost and its recursion are bounded by
+// `max_bytes` whatever `v` holds (nlohmann's dump() recurses through all of it).
+std::string json_preview(const nlohmann::json& v, std::size_t max_bytes = 64);
 
 // Parses a JSON file; throws kNotFound if missing, kCorrupt (naming file and position) if invalid.
 nlohmann::json load_json_file(const std::filesystem::path& path);

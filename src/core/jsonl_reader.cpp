@@ -41,7 +41,7 @@ bool JsonlReader::next(nlohmann::json& out) {
       continue;
     }
     try {
-      out = nlohmann::json::parse(buffer_);
+      out = parse_json(buffer_);
     } catch (const nlohmann::json::parse_error& e) {
       std::string msg = e.what();
       // "[json.exception.parse_error.101] parse error at line 1, column 7: ..." -> "column 7: ..."

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_util.h"
 #include "skillmatch/core/error.h"
 
 namespace skillmatch {
@@ -40,7 +41,7 @@ RevisionInfo parse_revision_info(std::string_view body, const std::string& repo_
                                  const std::string& where) {
   nlohmann::json info;
   try {
-    info = nlohmann::json::parse(body);
+    info = parse_json(body);
   } catch (const nlohmann::json::exception&) {
     throw Error(ErrorKind::kIo, where + ": the answer is not JSON");
   }

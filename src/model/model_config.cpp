@@ -17,7 +17,7 @@ ModelConfig ModelConfig::load(const std::filesystem::path& path) {
 ModelConfig ModelConfig::parse(const std::string& json_text, const std::string& what) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(json_text);
+    j = parse_json(json_text);
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::kCorrupt, what + ": invalid JSON: " + json_error_message(e));
   }

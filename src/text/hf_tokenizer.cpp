@@ -67,7 +67,7 @@ class Reader {
   std::int32_t id(const json& j, const std::string& path) const {
     if (!j.is_number_integer() || j.get<std::int64_t>() < 0 ||
         j.get<std::int64_t>() > std::numeric_limits<std::int32_t>::max()) {
-      corrupt(path, "must be a token id (an integer from 0 to 2^31-1), not " + j.dump());
+      corrupt(path, "must be a token id (an integer from 0 to 2^31-1), not " + json_preview(j));
     }
     return static_cast<std::int32_t>(j.get<std::int64_t>());
   }
@@ -319,11 +319,11 @@ double serde_json_f64(std::string_view s) {
   return positive ? f : -f;
 }
 
-// nlohmann's DOM builder with serde_json's reading of floating-point numbers.
-class SerdeDomParser : public nlohmann::detail::json_sax_dom_parser<json> {
+// nlohmann's DOM builder with serde_json's reading of floating-point numbers (and the depth
+// limit of skillmatch's other JSON readers, which serde_json has as well).
+class SerdeDomParser : public JsonDomBuilder {
  public:
-  using Base = nlohmann::detail::json_sax_dom_parser<json>;
-  using Base::Base;
+  using JsonDomBuilder::JsonDomBuilder;
   bool number_float(double, const std::string& text) {
     return Base::number_float(serde_json_f64(text), text);
   }
@@ -565,7 +565,7 @@ std::unique_ptr<HfUnigram> parse_model(const Reader& r, const json& j, const std
   for (std::size_t i = 0; i < list.size(); ++i) {
     const json& e = list[i];
     if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number()) {
-      r.corrupt(Reader::index(vp, i), "must be [piece, score], not " + e.dump());
+      r.corrupt(Reader::index(vp, i), "must be [piece, score], not " + json_preview(e));
     }
     vocab.emplace_back(e[0].get<std::string>(), e[1].get<double>());
   }
@@ -643,7 +643,7 @@ void check_ids(const Reader& r, const Template& t, std::int32_t vocab_size,
 HfTokenizer::HfTokenizer(std::string_view text, const std::string& what) : what_(what) {
   json j;
   try {
-    SerdeDomParser sax(j, true);
+    SerdeDomParser sax(j);
     json::sax_parse(text.begin(), text.end(), &sax);
   } catch (const json::parse_error& e) {
     throw Error(ErrorKind::kCorrupt, what + ": invalid JSON at byte " + std::to_string(e.byte));
