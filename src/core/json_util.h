@@ -77,7 +77,9 @@ nlohmann::json load_json_file(const std::filesystem::path& path);
 std::string json_error_message(const nlohmann::json::exception& e);
 
 // Reads `key` of object `j` into `out`. A missing key throws kCorrupt when `required`, else leaves
-// `out` unchanged; a value of the wrong type always throws kCorrupt. `what` names the file.
+// `out` unchanged; a value of the wrong type always throws kCorrupt. An integer key takes a
+// JSON integer, or a number with a whole value, inside the range of T (nlohmann's get<T>()
+// would convert 1e300 or true without a word). `what` names the file.
 template <class T>
 bool get_key(const nlohmann::json& j, const char* key, T& out, bool required,
              const std::string& what) {
@@ -85,6 +87,33 @@ bool get_key(const nlohmann::json& j, const char* key, T& out, bool required,
   if (it == j.end() || it->is_null()) {
     SM_CHECK(!required, ErrorKind::kCorrupt, what + ": key '" + key + "' is missing");
     return false;
+  }
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using Limits = std::numeric_limits<T>;
+    // 2^digits: the first value above T's range, exact in a double.
+    const double above = std::ldexp(1.0, Limits::digits);
+    const double below = Limits::is_signed ? -above : 0.0;
+    bool ok = false;
+    if (it->is_number_unsigned()) {
+      ok = it->template get<std::uint64_t>() <= static_cast<std::uint64_t>(Limits::max());
+    } else if (it->is_number_integer()) {
+      const auto v = it->template get<std::int64_t>();
+      ok = v >= 0 ? static_cast<std::uint64_t>(v) <= static_cast<std::uint64_t>(Limits::max())
+                  : Limits::is_signed && v >= static_cast<std::int64_t>(Limits::min());
+    } else if (it->is_number_float()) {
+      const double d = it->template get<double>();
+      ok = std::isfinite(d) && d == std::floor(d) && d >= below && d < above;
+    } else {
+      throw Error(ErrorKind::kCorrupt,
+                  what + ": key '" + key + "' has the wrong type (" + it->type_name() + ")");
+    }
+    SM_CHECK(ok, ErrorKind::kCorrupt,
+             what + ": key '" + key + "' must be a whole number from " +
+                 std::to_string(Limits::min()) + " to " + std::to_string(Limits::max()) + ", not " +
+                 json_preview(*it));
+    out =
+        it->is_number_float() ? static_cast<T>(it->template get<double>()) : it->template get<T>();
+    return true;
   }
   try {
     out = it->get<T>();

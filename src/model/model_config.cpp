@@ -66,7 +66,8 @@ void ModelConfig::validate(const std::string& what) const {
                " is not divisible by num_attention_heads " + std::to_string(num_attention_heads));
   SM_CHECK(pad_token_id >= 0 && pad_token_id < vocab_size, ErrorKind::kCorrupt,
            what + ": pad_token_id " + std::to_string(pad_token_id) + " is outside the vocabulary");
-  SM_CHECK(max_position_embeddings > pad_token_id + 2, ErrorKind::kCorrupt,
+  positive(max_position_embeddings, "max_position_embeddings");
+  SM_CHECK(max_position_embeddings - pad_token_id > 2, ErrorKind::kCorrupt,
            what + ": max_position_embeddings " + std::to_string(max_position_embeddings) +
                " leaves no room for tokens after the padding offset");
   SM_CHECK(layer_norm_eps > 0, ErrorKind::kCorrupt, what + ": layer_norm_eps must be positive");
