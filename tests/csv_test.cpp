@@ -36,6 +36,18 @@ TEST(Csv, QuotesNewlinesCrlfAndBom) {
   EXPECT_EQ(rows[2], (Row{"u3", "", ""}));
 }
 
+TEST(Csv, TextInMemoryIsNamedAsGiven) {
+  CsvReader r(std::string("\xEF\xBB\xBF" "a,b\n1,2\n3\n"), "export.zip:skills.csv");
+  EXPECT_EQ(r.header(), (Row{"a", "b"}));
+  Row row;
+  ASSERT_TRUE(r.next(row));
+  EXPECT_EQ(row, (Row{"1", "2"}));
+  test::expect_error([&] { r.next(row); }, ErrorKind::kInvalidArgument,
+                     {"export.zip:skills.csv line 3: 1 fields, but the header has 2"});
+  test::expect_error([&] { CsvReader(std::string(), "empty.csv"); }, ErrorKind::kInvalidArgument,
+                     {"empty.csv: the file is empty"});
+}
+
 TEST(Csv, LineNumbersCountNewlinesInsideQuotes) {
   test::TempDir dir;
   test::spit(dir / "b.csv", "a,b\n1,\"x\ny\"\n2\n");

@@ -3,6 +3,7 @@
 #include "skillmatch/catalog/workspace.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "catalog/sqlite.h"
 #include "core/zip.h"
@@ -388,6 +389,68 @@ TEST(EscoExport, RealEnglishExportIfPresent) {
   EXPECT_EQ(e.skills.size(), 13891u);
   EXPECT_EQ(e.info.version, "1.1.0");
   EXPECT_EQ(e.collections.size(), 6u);
+}
+
+// A ZIP archive of stored entries, as ESCO's exports are laid out (for hand-made cases).
+std::string stored_zip(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string out, central;
+  auto u16 = [](std::string& s, unsigned v) {
+    s += static_cast<char>(v & 0xff);
+    s += static_cast<char>((v >> 8) & 0xff);
+  };
+  auto u32 = [&](std::string& s, unsigned long v) {
+    u16(s, static_cast<unsigned>(v & 0xffff));
+    u16(s, static_cast<unsigned>(v >> 16));
+  };
+  for (const auto& [name, data] : entries) {
+    const unsigned long crc =
+        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()));
+    const unsigned long offset = out.size();
+    u32(out, 0x04034b50);
+    u16(out, 20), u16(out, 0), u16(out, 0), u16(out, 0), u16(out, 0);
+    u32(out, crc), u32(out, data.size()), u32(out, data.size());
+    u16(out, static_cast<unsigned>(name.size())), u16(out, 0);
+    out += name + data;
+    u32(central, 0x02014b50);
+    u16(central, 20), u16(central, 20), u16(central, 0), u16(central, 0), u16(central, 0),
+        u16(central, 0);
+    u32(central, crc), u32(central, data.size()), u32(central, data.size());
+    u16(central, static_cast<unsigned>(name.size()));
+    for (int i = 0; i < 4; ++i) u16(central, 0);
+    u32(central, 0), u32(central, offset);
+    central += name;
+  }
+  const unsigned long at = out.size();
+  out += central;
+  u32(out, 0x06054b50);
+  u16(out, 0), u16(out, 0);
+  u16(out, static_cast<unsigned>(entries.size())), u16(out, static_cast<unsigned>(entries.size()));
+  u32(out, central.size()), u32(out, at);
+  u16(out, 0);
+  return out;
+}
+
+// Errors inside an export's entries name the archive and the entry (they named a temporary
+// file that no longer existed), and the names of the entries read are text (found by fuzzing: a
+// collection named by an entry with NUL bytes reached the taxonomy).
+TEST(EscoExport, ErrorsNameArchiveAndEntry) {
+  test::TempDir dir;
+  const std::string skills = "conceptUri,preferredLabel\nu1,Label\n";
+  test::spit(dir / "ok.zip", stored_zip({{"skills_de.csv", skills},
+                                         {"x/greenSkillsCollection_de.csv", "conceptUri\nu1\n"}}));
+  const TaxonomyData ok = read_esco_export(dir / "ok.zip", "esco", "1", "de");
+  EXPECT_EQ(ok.info.source, (dir / "ok.zip").string() + ":skills_de.csv");
+  ASSERT_EQ(ok.collections.size(), 1u);
+  EXPECT_EQ(ok.collections[0].first, "green");
+  test::spit(dir / "bad.zip", stored_zip({{"skills_de.csv", skills + "u2,\"open\n"}}));
+  test::expect_error([&] { read_esco_export(dir / "bad.zip", "esco", "1", "de"); },
+                     ErrorKind::kInvalidArgument,
+                     {(dir / "bad.zip").string() + ":skills_de.csv line 3: a quoted field"});
+  test::spit(dir / "nul.zip",
+             stored_zip({{"skills_de.csv", skills},
+                         {std::string("a\0b", 3) + "SkillsCollection_de.csv", ""}}));
+  test::expect_error([&] { read_esco_export(dir / "nul.zip", "esco", "1", "de"); },
+                     ErrorKind::kCorrupt, {"nul.zip: an entry named like an ESCO file"});
 }
 
 TEST(Zip, DamagedArchivesAreRefused) {
