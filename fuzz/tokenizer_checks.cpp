@@ -61,6 +61,14 @@ void check_tokenizer_on_samples(const Tokenizer& t) {
   };
   const std::size_t n = sizeof kTexts / sizeof kTexts[0];
   for (std::size_t i = 0; i < n; ++i) {
+    // A tokenizer that gives up on a text (a regex past its step bound) is not run on the
+    // others, which would only take as long again.
+    try {
+      t.encode_pieces(kTexts[i]);
+    } catch (const Error& e) {
+      expect_error(e);
+      if (e.kind() == ErrorKind::kUnsupported) return;
+    }
     check_tokenizer(t, kTexts[i], kTexts[(i + 3) % n], 512);
     check_tokenizer(t, kTexts[i], kTexts[(i + 5) % n], 6);
   }

@@ -1,6 +1,7 @@
 // tokenizer.json against Hugging Face's Rust tokenizers (golden files made with the npm binding,
 // tests/tools/make_tokenizer_json_golden.sh, and a live run when the npm packages are installed),
 // against SentencePiece (the fixture model), and the writers of both file kinds.
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -683,6 +684,45 @@ TEST(TokenizerJsonErrors, Writers) {
   const fs::path p = write_json(dir, j);
   expect_error([&] { sentencepiece_model_from_tokenizer_json(p); }, ErrorKind::kUnsupported,
                {p.string(), "XLM-R"});
+}
+
+// A long run of characters the vocabulary lacks is one fused <unk> token; fusing grew the token
+// at its front per character, quadratic: 1 MB of "<" took minutes (found with hand-made texts
+// at the length a match request allows, past what the fuzzers generate).
+TEST(TokenizerJson, LongRunsOfUnknownCharactersTakeLinearTime) {
+  const std::string text(1u << 20, '<');
+  const auto start = std::chrono::steady_clock::now();
+  const TokenIds ids = current().encode_pieces(text);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LE(ids.size(), 2u);
+  EXPECT_EQ(ids.back(), Tokenizer::kUnk);
+  EXPECT_LT(seconds, 20.0);  // about 0.2 s; quadratic, it took minutes
+}
+
+// A Replace regex that backtracks exponentially, or matches a quantified group so often that its
+// recursion would overflow the stack, gives up with an error naming the file and the regex
+// (before: a hang, and a crash for "(?:ab)+" on 200 KB of "ab").
+TEST(TokenizerJson, PathologicalRegexesGiveUp) {
+  using text::SimpleRegex;
+  expect_error([&] { SimpleRegex("(a|a)*b", "f.json: key 'k'").find_all(std::string(40, 'a')); },
+               ErrorKind::kUnsupported,
+               {"f.json: key 'k': regex \"(a|a)*b\" on a text of 40 bytes", "backtracks more"});
+  std::string abs;
+  for (int i = 0; i < 100000; ++i) abs += "ab";
+  expect_error([&] { SimpleRegex("(?:ab)+", "f.json: key 'k'").find_all(abs); },
+               ErrorKind::kUnsupported, {"nests deeper than 2000 levels"});
+  // What XLM-R's files use stays linear on a long text.
+  std::string spaced;
+  for (int i = 0; i < 200000; ++i) spaced += "a   ";
+  EXPECT_EQ(SimpleRegex(" {2,}", "t").find_all(spaced).size(), 200000u);
+  test::TempDir dir;
+  json j = current_json();
+  j["normalizer"]["normalizers"][2]["pattern"] = {{"Regex", "( | )*x"}};
+  const fs::path p = write_json(dir, j);
+  const Tokenizer t = Tokenizer::load(p);
+  expect_error([&] { t.encode_pieces(std::string(60, ' ') + "y"); }, ErrorKind::kUnsupported,
+               {p.string(), "normalizer.normalizers[2].pattern", "backtracks more"});
 }
 
 // ---------------------------------------------------------------------------------------------

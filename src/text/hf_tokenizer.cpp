@@ -510,29 +510,27 @@ void HfUnigram::tokenize(std::string_view s, std::vector<std::int32_t>* ids,
     starts_at += mblen;
   }
 
-  // Backtrack; runs of unknown nodes are fused into one token (fuse_unk).
+  // Backtrack; runs of unknown nodes are fused into one token (fuse_unk): the nodes are
+  // contiguous, so a run is the text from where its first node starts to where its last ends
+  // (taken once: growing the token at its front per node took quadratic time).
   std::vector<std::string> pieces;
-  std::string fused;
+  std::size_t unk_end = 0;  // where the run of unknown nodes being walked ends
   bool in_unk = false;
   for (std::size_t end = size; end > 0;) {
     const Best& node = best[end];
     SM_ASSERT(node.starts_at >= 0);
     const auto start = static_cast<std::size_t>(node.starts_at);
-    const std::string_view piece = s.substr(start, end - start);
     if (node.id == unk_id_) {
-      fused.insert(0, piece);
+      if (!in_unk) unk_end = end;
       in_unk = true;
     } else {
-      if (in_unk) {
-        pieces.push_back(std::move(fused));
-        fused.clear();
-        in_unk = false;
-      }
-      pieces.emplace_back(piece);
+      if (in_unk) pieces.emplace_back(s.substr(end, unk_end - end));
+      in_unk = false;
+      pieces.emplace_back(s.substr(start, end - start));
     }
     end = start;
   }
-  if (in_unk) pieces.push_back(std::move(fused));
+  if (in_unk) pieces.emplace_back(s.substr(0, unk_end));
   std::reverse(pieces.begin(), pieces.end());
   // Rust maps every token string back through its vocabulary; unknown strings are <unk>.
   for (auto& p : pieces) {
