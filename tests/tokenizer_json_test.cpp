@@ -725,6 +725,37 @@ TEST(TokenizerJson, PathologicalRegexesGiveUp) {
                {p.string(), "normalizer.normalizers[2].pattern", "backtracks more"});
 }
 
+// What a tokenizer.json holds is not bounded by anything but its size: a piece of 1 MB (the
+// vocabulary trie was built by recursion per byte: a stack overflow) and 50,000 added tokens
+// (each compared with every earlier one at load and at every position of a text: 20,000 took 18 s
+// on a 100 KB text) load and encode in linear time.
+TEST(TokenizerJson, LongPiecesAndManyAddedTokens) {
+  test::TempDir dir;
+  json j = current_json();
+  j["model"]["vocab"].push_back({std::string(1u << 20, 'x'), -30.0});
+  const fs::path p = write_json(dir, j, "long.json");
+  const Tokenizer t = Tokenizer::load(p);
+  EXPECT_FALSE(t.encode_pieces("Kurs xx").empty());
+  j = current_json();
+  const auto size = j["model"]["vocab"].size();
+  for (std::size_t i = 0; i < 50000; ++i) {
+    j["added_tokens"].push_back({{"id", size + i},
+                                 {"content", "[tok" + std::to_string(i) + "]"},
+                                 {"special", i % 2 == 0},
+                                 {"normalized", i % 3 == 0}});
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const Tokenizer many = Tokenizer::load(write_json(dir, j, "many.json"));
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "Kurs [tok" + std::to_string(i * 7) + "] ";
+  const TokenIds ids = many.encode_pieces(text);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), *many.token_to_id("[tok7]")), 1);
+  EXPECT_EQ(*many.token_to_id("[tok49999]"), static_cast<std::int32_t>(size + 49999));
+  EXPECT_LT(seconds, 30.0);  // a few seconds in a debug build; quadratic, it took hours
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pieces of the pipeline
 

@@ -667,7 +667,16 @@ HfTokenizer::HfTokenizer(std::string_view text, const std::string& what) : what_
   }
 
   // Added tokens, one at a time in file order, with the ids AddedVocabulary::add_tokens gives.
+  // Lookups are by hash, never by scanning what came before: a file may hold many tokens.
   std::vector<std::size_t> special_order, normal_order;
+  std::vector<bool> in_special_order, in_normal_order;  // by index into added_
+  auto key = [](const HfAddedToken& t) {
+    return t.content + '\0' + char('0' + t.single_word) + char('0' + t.lstrip) +
+           char('0' + t.rstrip) + char('0' + t.normalized) + char('0' + t.special);
+  };
+  std::unordered_map<std::string, std::size_t> live;  // key -> how many of added_ have it
+  const auto model_size = static_cast<std::int32_t>(model_->size());
+  std::int32_t next_id = model_size;  // after the largest added id outside the model
   if (const json* list = r.optional(j, "added_tokens")) {
     r.array(*list, "added_tokens");
     for (std::size_t i = 0; i < list->size(); ++i) {
@@ -682,36 +691,36 @@ HfTokenizer::HfTokenizer(std::string_view text, const std::string& what) : what_
       t.normalized = r.boolean(e, "normalized", p, true);
       t.special = r.boolean(e, "special", p, false);
       if (t.content.empty()) continue;
-      bool same = false;
-      for (const auto& a : added_) {
-        same = same ||
-               (a.content == t.content && a.single_word == t.single_word && a.lstrip == t.lstrip &&
-                a.rstrip == t.rstrip && a.normalized == t.normalized && a.special == t.special);
-      }
-      if (same) continue;
+      // A token equal in every field to one already added is skipped.
+      if (auto it = live.find(key(t)); it != live.end() && it->second > 0) continue;
       std::int32_t id = 0;
       if (auto it = added_ids_.find(t.content); it != added_ids_.end()) {
         id = it->second;
       } else if (auto mid = model_->find(t.content)) {
         id = *mid;
       } else {
-        const auto model_size = static_cast<std::int32_t>(model_->size());
-        id = model_size;
-        for (const auto& [c, aid] : added_ids_) {
-          if (aid >= model_size) id = std::max(id, aid + 1);
-        }
+        id = next_id;
       }
+      if (id >= model_size) next_id = std::max(next_id, id + 1);
       t.id = id;
       added_ids_[t.content] = id;
       if (auto it = added_by_id_.find(id); it != added_by_id_.end()) {
+        --live[key(added_[it->second])];
         added_[it->second] = t;
       } else {
         added_by_id_[id] = added_.size();
         added_.push_back(t);
+        in_special_order.push_back(false);
+        in_normal_order.push_back(false);
       }
+      ++live[key(t)];
       const std::size_t index = added_by_id_[id];
       auto& order = t.special ? special_order : normal_order;
-      if (std::find(order.begin(), order.end(), index) == order.end()) order.push_back(index);
+      auto& in_order = t.special ? in_special_order : in_normal_order;
+      if (!in_order[index]) {
+        in_order[index] = true;
+        order.push_back(index);
+      }
     }
   }
   vocab_size_ = static_cast<std::int32_t>(model_->size());
@@ -727,6 +736,17 @@ HfTokenizer::HfTokenizer(std::string_view text, const std::string& what) : what_
       }
     }
   }
+  // Tries of the patterns, by their position in the matching set.
+  std::vector<std::pair<std::string_view, std::int32_t>> raw, normalized;
+  for (std::size_t k = 0; k < raw_patterns_.size(); ++k) {
+    raw.emplace_back(added_[raw_patterns_[k]].content, static_cast<std::int32_t>(k));
+  }
+  for (std::size_t k = 0; k < normalized_contents_.size(); ++k) {
+    if (normalized_contents_[k].empty()) continue;  // a pattern normalized to nothing
+    normalized.emplace_back(normalized_contents_[k], static_cast<std::int32_t>(k));
+  }
+  raw_trie_ = std::make_unique<PieceTrie>(std::move(raw));
+  normalized_trie_ = std::make_unique<PieceTrie>(std::move(normalized));
 
   if (const json* pp = r.optional(j, "post_processor")) {
     r.object(*pp, "post_processor");
@@ -830,17 +850,16 @@ void HfTokenizer::split_added(std::vector<Segment>* segments, bool normalized_pa
       if (e <= b) return;
       parts.push_back({s.substr(b, e - b), id, seg.at_origin && b == 0});
     };
-    // Leftmost-longest matches, as an Aho-Corasick automaton with MatchKind::LeftmostLongest.
+    // Leftmost-longest matches, as an Aho-Corasick automaton with MatchKind::LeftmostLongest
+    // (of patterns of one length, the first in the set): the trie offers the patterns that
+    // start at a position shortest first, so the last one offered is the longest.
+    const PieceTrie& trie = normalized_pass ? *normalized_trie_ : *raw_trie_;
     for (std::size_t pos = 0; pos < s.size() && !patterns.empty();) {
       std::size_t best = patterns.size(), best_len = 0;
-      for (std::size_t k = 0; k < patterns.size(); ++k) {
-        const std::string& p =
-            normalized_pass ? normalized_contents_[k] : added_[patterns[k]].content;
-        if (!p.empty() && p.size() > best_len && s.compare(pos, p.size(), p) == 0) {
-          best = k;
-          best_len = p.size();
-        }
-      }
+      trie.common_prefixes(std::string_view(s).substr(pos), [&](std::int32_t k, std::size_t len) {
+        best = static_cast<std::size_t>(k);
+        best_len = len;
+      });
       if (best == patterns.size()) {
         ++pos;
         continue;
