@@ -26,15 +26,16 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+// The distinct non-empty parts of `s` between separators, in order (a set finds repeats: a field
+// of a CSV record may hold a million labels).
 std::vector<std::string> split_labels(const std::string& s, const std::string& sep) {
   std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
   std::size_t start = 0;
   while (start <= s.size()) {
     std::size_t pos = sep.empty() ? std::string::npos : s.find(sep, start);
     std::string part = trim(s.substr(start, pos == std::string::npos ? pos : pos - start));
-    if (!part.empty() && std::find(out.begin(), out.end(), part) == out.end()) {
-      out.push_back(part);
-    }
+    if (!part.empty() && seen.insert(part).second) out.push_back(std::move(part));
     if (pos == std::string::npos) break;
     start = pos + sep.size();
   }
