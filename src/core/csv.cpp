@@ -94,6 +94,11 @@ bool CsvReader::read_record(std::vector<std::string>& fields) {
     if (field.find('\0') != std::string::npos) {
       fail("field " + std::to_string(fields.size() + 1) + " contains a NUL byte");
     }
+    // Each field costs a string object on top of its bytes: 16 MB of commas would make 16
+    // million of them (half a gigabyte), so records have at most kMaxCsvFields fields.
+    if (fields.size() == kMaxCsvFields) {
+      fail("more than " + std::to_string(kMaxCsvFields) + " fields in a record");
+    }
     fields.push_back(std::move(field));
     field.clear();
     was_quoted = false;

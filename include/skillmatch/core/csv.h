@@ -3,8 +3,8 @@
 //
 // Errors: kNotFound for a missing file; kInvalidArgument "<file> line N: <reason>" for an
 // unterminated quote, text after a closing quote, a row with a different number of fields than
-// the header, invalid UTF-8, a NUL byte, or a record larger than the limit. Not thread-safe; one
-// reader per thread.
+// the header, invalid UTF-8, a NUL byte, a record larger than the limit or with more than
+// kMaxCsvFields fields. Not thread-safe; one reader per thread.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +16,8 @@
 #include <vector>
 
 namespace skillmatch {
+
+inline constexpr std::size_t kMaxCsvFields = 65536;
 
 class CsvReader {
  public:
