@@ -244,6 +244,11 @@ TEST_F(EvalDatasetTest, BeirFolder) {
   test::spit(b / "qrels" / "test.tsv", "query-id\tcorpus-id\tscore\nq9\tu:python\t1\n");
   test::expect_error([&] { load_dataset(b, *resolver_); }, ErrorKind::kInvalidArgument,
                      {"test.tsv line 2", "q9"});
+  for (const char* score : {"nan", "inf", "1x"}) {
+    test::spit(b / "qrels" / "test.tsv", std::string("q1\tu:python\t") + score + "\n");
+    test::expect_error([&] { load_dataset(b, *resolver_); }, ErrorKind::kInvalidArgument,
+                       {"test.tsv line 1", "is not a number"});
+  }
   test::spit(b / "qrels" / "test.tsv", "q1 u:python 1\n");
   test::expect_error([&] { load_dataset(b, *resolver_); }, ErrorKind::kInvalidArgument,
                      {"test.tsv line 1", "3 tab-separated"});

@@ -1,6 +1,7 @@
 #include "skillmatch/eval/dataset.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -289,7 +290,8 @@ void load_beir(const fs::path& dir, const DatasetOptions& o, const SkillResolver
       try {
         std::size_t used = 0;
         score = std::stod(f[2], &used);
-        SM_CHECK(used == f[2].size(), ErrorKind::kInvalidArgument, "");
+        // stod reads "nan" and "inf" too; NaN compared as relevant (not <= 0).
+        SM_CHECK(used == f[2].size() && std::isfinite(score), ErrorKind::kInvalidArgument, "");
       } catch (const std::exception&) {
         throw Error(ErrorKind::kInvalidArgument, where + ": score '" + f[2] + "' is not a number");
       }
