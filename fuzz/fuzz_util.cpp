@@ -1,6 +1,7 @@
 #include "fuzz_util.h"
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -79,6 +80,39 @@ std::vector<std::string_view> split_parts(std::string_view data, std::size_t cou
   parts.push_back(data);
   parts.resize(count);
   return parts;
+}
+
+std::string stored_zip(const std::vector<std::pair<std::string, std::string_view>>& entries) {
+  std::string out, central;
+  auto put = [](std::string& s, std::uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  for (const auto& [name, data] : entries) {
+    const auto crc = static_cast<std::uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    const auto size = static_cast<std::uint32_t>(data.size());
+    const auto offset = static_cast<std::uint32_t>(out.size());
+    const auto name_len = static_cast<std::uint32_t>(name.size());
+    put(out, 0x04034b50, 4);
+    put(out, 20, 2), put(out, 0, 2), put(out, 0, 2),
+        put(out, 0, 4);  // version, flags, method, time
+    put(out, crc, 4), put(out, size, 4), put(out, size, 4), put(out, name_len, 2), put(out, 0, 2);
+    out += name;
+    out.append(data);
+    put(central, 0x02014b50, 4);
+    put(central, 20, 2), put(central, 20, 2), put(central, 0, 2), put(central, 0, 2);
+    put(central, 0, 4), put(central, crc, 4), put(central, size, 4), put(central, size, 4);
+    put(central, name_len, 2), put(central, 0, 2), put(central, 0, 2), put(central, 0, 2);
+    put(central, 0, 2), put(central, 0, 4), put(central, offset, 4);
+    central += name;
+  }
+  const auto at = static_cast<std::uint32_t>(out.size());
+  const auto count = static_cast<std::uint32_t>(entries.size());
+  out += central;
+  put(out, 0x06054b50, 4);
+  put(out, 0, 2), put(out, 0, 2), put(out, count, 2), put(out, count, 2);
+  put(out, static_cast<std::uint32_t>(central.size()), 4), put(out, at, 4), put(out, 0, 2);
+  return out;
 }
 
 void expect_error(const Error& e, const std::string& subject) {

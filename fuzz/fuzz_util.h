@@ -42,6 +42,10 @@ inline constexpr std::string_view kPartSeparator = "\n----\n";
 // last part keeps any further separators.
 std::vector<std::string_view> split_parts(std::string_view data, std::size_t count);
 
+// A ZIP archive of stored entries with correct sizes and CRCs, for the targets whose input is
+// the content of an archive (an input that mutates an archive's bytes rarely passes its CRCs).
+std::string stored_zip(const std::vector<std::pair<std::string, std::string_view>>& entries);
+
 // The handler of every target's `catch (const Error& e)`: an error of the kind kInternal is a bug
 // (an SM_ASSERT that failed), so it aborts; with `subject` not empty the message must name it
 // (the file or folder the target read), as DEVELOPERS.md asks of every user-caused failure.

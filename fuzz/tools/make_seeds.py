@@ -256,6 +256,15 @@ def weight_seeds():
     buf = io.BytesIO()
     torch.save([torch.zeros(1)], buf)
     write("pytorch_bin", "list.bin", buf.getvalue())
+    # The target's other form: data.pkl and the storage records as parts (it stores them in a
+    # valid archive itself, so that mutations of the pickle get past the CRCs).
+    for name in ("state-dict", "prefixed-f16"):
+        with open(os.path.join(CORPUS, "pytorch_bin", "seed-%s.bin" % name), "rb") as f:
+            with zipfile.ZipFile(io.BytesIO(f.read())) as z:
+                records = sorted((n for n in z.namelist() if "/data/" in n),
+                                 key=lambda n: int(n.rsplit("/", 1)[1]))
+                write("pytorch_bin", name + ".parts",
+                      parts(z.read("archive/data.pkl"), *(z.read(n) for n in records)))
 
 
 # ------------------------------------------------------------------ model folders
@@ -373,6 +382,12 @@ def taxonomy_seeds():
              ("broaderRelationsSkillPillar_de.csv", b"conceptUri,broaderUri\nu1,g1\n"),
              ("skillGroups_de.csv", b"conceptUri,preferredLabel,code\ng1,Gruppe,S1\n")]
     write("taxonomy_esco_zip", "small-stored.zip", zip_bytes(small, zipfile.ZIP_STORED))
+    # The target's other form: the CSV files as parts (skills, groups, hierarchy, green
+    # collection), which it stores in a valid archive itself.
+    green = next(d for n, d in de if n.endswith("greenSkillsCollection_de.csv"))
+    write("taxonomy_esco_zip", "official.parts", parts(official_skills, "", "", green))
+    write("taxonomy_esco_zip", "small.parts",
+          parts(official_skills, small[3][1], small[2][1], small[1][1]))
 
     write("taxonomy_greta", "greta.csv", head_lines("data/greta/greta_facets_de.csv", 8))
     write("taxonomy_greta", "bad-code.csv",
