@@ -1,8 +1,10 @@
 #include "fuzz_util.h"
 
+#include <signal.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -26,7 +28,19 @@ fs::path make_scratch_dir() {
   } else {
     base = fs::temp_directory_path();
   }
-  fs::path dir = base / ("skillmatch-fuzz-" + std::to_string(::getpid()));
+  // Folders of earlier runs that ended without their exit handler (a crash, libFuzzer's _Exit)
+  // are removed when the process that made them is gone.
+  const std::string prefix = "skillmatch-fuzz-";
+  for (const auto& e : fs::directory_iterator(base, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) {
+      fs::remove_all(e.path(), ec);
+    }
+  }
+  fs::path dir = base / (prefix + std::to_string(::getpid()));
   fs::remove_all(dir, ec);
   fs::create_directories(dir);
   return dir;

@@ -26,7 +26,8 @@ inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
 }
 
 // This process's scratch folder, made on first use and removed at exit: under $TMPDIR when set,
-// else /dev/shm when there is one (no disk writes), else the system's temporary folder.
+// else /dev/shm when there is one (no disk writes), else the system's temporary folder. Folders
+// left by processes that died are removed when the next one starts.
 const std::filesystem::path& scratch_dir();
 
 // Writes `bytes` to scratch_dir()/`name` (creating sub-folders) and returns its path.
