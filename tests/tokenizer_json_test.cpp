@@ -624,6 +624,18 @@ TEST(TokenizerJsonErrors, UnsupportedComponentsAreNamed) {
                                 const std::vector<std::string>& parts) {
     expect_load_error(dir, change, ErrorKind::kUnsupported, parts);
   };
+  // A sequence twice in a template: truncation makes room for it once, so pairs came out longer
+  // than their max length (found by fuzz_tokenizer_json).
+  expect_unsupported(
+      [](json& j) {
+        j["post_processor"]["pair"].push_back({{"Sequence", {{"id", "B"}, {"type_id", 0}}}});
+      },
+      {"a template with $B twice", "post_processor.pair[6].Sequence"});
+  expect_unsupported(
+      [](json& j) {
+        j["post_processor"]["single"].push_back({{"Sequence", {{"id", "A"}, {"type_id", 0}}}});
+      },
+      {"a template with $A twice", "post_processor.single[3].Sequence"});
   expect_unsupported(
       [](json& j) {
         j["normalizer"]["normalizers"][1] = {{"type", "NFKC"}};

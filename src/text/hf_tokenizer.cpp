@@ -582,6 +582,7 @@ Template parse_template(const Reader& r, const json& j, const std::string& path,
                         const std::unordered_map<std::string, std::vector<std::int32_t>>& specials,
                         bool pair) {
   Template out;
+  bool seen[2] = {false, false};  // $A, $B
   r.array(j, path);
   for (std::size_t i = 0; i < j.size(); ++i) {
     const std::string p = Reader::index(path, i);
@@ -599,6 +600,10 @@ Template parse_template(const Reader& r, const json& j, const std::string& path,
       } else {
         r.corrupt(Reader::join(sp, "id"), "must be " + std::string(pair ? "A or B" : "A"));
       }
+      // Truncation makes room for each sequence once; a second copy would make the result
+      // longer than the max length it was cut to.
+      if (seen[t.sequence]) r.unsupported("a template with $" + id + " twice", sp);
+      seen[t.sequence] = true;
     } else if (item.contains("SpecialToken")) {
       const std::string sp = Reader::join(p, "SpecialToken");
       const json& tok = r.object(item["SpecialToken"], sp);
