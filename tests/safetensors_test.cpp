@@ -196,6 +196,25 @@ TEST(Weights, PickleIsCheckedBeforeLibtorchSeesIt) {
     test::expect_error([&] { check_pickle(pickle, "p"); }, ErrorKind::kCorrupt,
                        {"p: damaged pickle at byte", message});
   }
+  // _rebuild_tensor_v2(storage of 8 floats, offset, (4, 2), (2, 1), False): libtorch sets the
+  // view unchecked, so offset 43 read past the record (found by fuzz_pytorch_bin).
+  auto rebuild = [&](const std::string& offset) {
+    return bytes(
+               "\x80\x02"
+               "ctorch._utils\n_rebuild_tensor_v2\n(") +
+           storage.substr(2, storage.size() - 3) + offset +
+           bytes("K\x04K\x02\x86K\x02K\x01\x86\x89tR.");
+  };
+  EXPECT_EQ(check_pickle(rebuild(bytes("K\x00")), "p").size(), 1u);
+  test::expect_error([&] { check_pickle(rebuild(bytes("K\x2b")), "p"); }, ErrorKind::kCorrupt,
+                     {"a tensor reaches past the 8 elements of its storage"});
+  test::expect_error(
+      [&] {
+        check_pickle(bytes("\x80\x02"
+                           "ctorch\nsecret\n."),
+                     "p");
+      },
+      ErrorKind::kUnsupported, {"the global torch secret is not part of a state dict of tensors"});
 }
 
 TEST(Weights, FolderWithoutWeightsOrWithShards) {

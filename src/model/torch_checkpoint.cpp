@@ -13,9 +13,9 @@ namespace {
 // integers, globals, tuples); everything else is opaque. Values are shared, never copied, so that
 // DUP and GET cost the same whatever they refer to.
 struct Node {
-  enum Kind { kMark, kString, kInt, kGlobal, kTuple, kOther } kind = kOther;
-  std::string text;  // kString; kGlobal: "module name"
-  std::int64_t number = 0;
+  enum Kind { kMark, kString, kInt, kGlobal, kTuple, kStorage, kOther } kind = kOther;
+  std::string text;                                // kString; kGlobal: "module name"
+  std::int64_t number = 0;                         // kInt; kStorage: its elements
   std::vector<std::shared_ptr<const Node>> items;  // kTuple
 };
 using Value = std::shared_ptr<const Node>;
@@ -57,6 +57,10 @@ class PickleChecker {
   [[noreturn]] void fail(const std::string& why) const {
     throw Error(ErrorKind::kCorrupt,
                 what_ + ": damaged pickle at byte " + std::to_string(op_at_) + ": " + why);
+  }
+  [[noreturn]] void unsupported(const std::string& why) const {
+    throw Error(ErrorKind::kUnsupported,
+                what_ + ": pickle at byte " + std::to_string(op_at_) + ": " + why);
   }
 
   std::string_view take(std::uint64_t n) {
@@ -126,10 +130,16 @@ class PickleChecker {
     n->number = v;
     return n;
   }
+  // Only what a state dict of tensors is made of: libtorch's other globals rebuild tensors,
+  // quantized or sparse, that skillmatch does not read and that the check does not follow.
   Value global(std::string_view module, std::string_view name) {
     auto n = std::make_shared<Node>();
     n->kind = Node::kGlobal;
     n->text = std::string(module) + " " + std::string(name);
+    const bool known = n->text == "collections OrderedDict" ||
+                       n->text == "torch._utils _rebuild_tensor_v2" ||
+                       (module == "torch" && element_size(std::string(name)) > 0);
+    if (!known) unsupported("the global " + n->text + " is not part of a state dict of tensors");
     return n;
   }
   // Memo writes must come in order (index = entries so far), as Python's pickler writes them
@@ -172,7 +182,7 @@ class PickleChecker {
   }
 
   // A persistent id: the only kind libtorch loads is a storage tuple.
-  void persistent(const Value& id) {
+  Value persistent(const Value& id) {
     const auto bad = [&] {
       fail("a persistent id is not ('storage', torch.<Type>Storage, key, location, numel)");
     };
@@ -184,6 +194,47 @@ class PickleChecker {
       bad();
     }
     storages_.push_back({it[2]->text, it[1]->text.substr(6), it[4]->number});
+    auto n = std::make_shared<Node>();
+    n->kind = Node::kStorage;
+    n->number = it[4]->number;
+    return n;
+  }
+
+  // _rebuild_tensor_v2(storage, offset, size, stride, ...): libtorch sets the view as it stands,
+  // so every element it reaches must lie inside the storage.
+  void tensor(const Value& args) {
+    const auto bad = [&](const std::string& why) { fail("a tensor " + why); };
+    if (args->kind != Node::kTuple || args->items.size() < 4) {
+      bad("is not rebuilt from (storage, offset, size, stride, ...)");
+    }
+    const auto& a = args->items;
+    if (a[0]->kind != Node::kStorage) bad("is not made of a storage of the checkpoint");
+    if (a[1]->kind != Node::kInt || a[1]->number < 0) bad("has no storage offset");
+    if (a[2]->kind != Node::kTuple || a[3]->kind != Node::kTuple ||
+        a[2]->items.size() != a[3]->items.size()) {
+      bad("has sizes and strides that do not match");
+    }
+    // The last element the view reaches: offset + sum of (size - 1) * stride; none if a size is 0.
+    std::uint64_t last = static_cast<std::uint64_t>(a[1]->number);
+    bool empty = false, overflow = false;
+    for (std::size_t i = 0; i < a[2]->items.size(); ++i) {
+      const Node& size = *a[2]->items[i];
+      const Node& stride = *a[3]->items[i];
+      if (size.kind != Node::kInt || stride.kind != Node::kInt || size.number < 0 ||
+          stride.number < 0) {
+        bad("has a size or stride that is not a whole number from 0 up");
+      }
+      if (size.number == 0) empty = true;
+      std::uint64_t reach = 0;
+      overflow =
+          overflow ||
+          __builtin_mul_overflow(static_cast<std::uint64_t>(size.number > 0 ? size.number - 1 : 0),
+                                 static_cast<std::uint64_t>(stride.number), &reach) ||
+          __builtin_add_overflow(last, reach, &last);
+    }
+    if (!empty && (overflow || last >= static_cast<std::uint64_t>(a[0]->number))) {
+      bad("reaches past the " + std::to_string(a[0]->number) + " elements of its storage");
+    }
   }
 
   void step(unsigned char op) {
@@ -248,10 +299,17 @@ class PickleChecker {
         push(make(Node::kOther));
         break;
       case 'Q':  // BINPERSID
-        persistent(pop());
+        push(persistent(pop()));
+        break;
+      case 'R': {  // REDUCE
+        const Value args = pop(), callable = pop();
+        if (callable->kind == Node::kGlobal &&
+            callable->text == "torch._utils _rebuild_tensor_v2") {
+          tensor(args);
+        }
         push(make(Node::kOther));
         break;
-      case 'R':   // REDUCE
+      }
       case 0x81:  // NEWOBJ
         pop();
         pop();
