@@ -3,13 +3,12 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
-#include <set>
 
-#include <nlohmann/json.hpp>
-
+#include "hub/hub_answers.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
 #include "skillmatch/hub/model_hub.h"
@@ -18,22 +17,6 @@ namespace fs = std::filesystem;
 
 namespace skillmatch {
 namespace {
-
-// The files of a model folder that skillmatch reads.
-const std::set<std::string>& wanted_files() {
-  static const std::set<std::string> files = {"config.json",
-                                              "model.safetensors",
-                                              "pytorch_model.bin",
-                                              "sentencepiece.bpe.model",
-                                              "tokenizer.json",
-                                              "tokenizer_config.json",
-                                              "special_tokens_map.json",
-                                              "modules.json",
-                                              "sentence_bert_config.json",
-                                              "config_sentence_transformers.json",
-                                              "1_Pooling/config.json"};
-  return files;
-}
 
 struct Endpoint {
   std::string origin;  // scheme://host[:port]
@@ -53,15 +36,6 @@ Endpoint parse_endpoint(const std::string& url) {
   Endpoint e{url.substr(0, path), path == std::string::npos ? "" : url.substr(path)};
   while (!e.prefix.empty() && e.prefix.back() == '/') e.prefix.pop_back();
   return e;
-}
-
-std::string clean_etag(std::string etag) {
-  if (etag.rfind("W/", 0) == 0) etag.erase(0, 2);
-  etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());
-  SM_CHECK(
-      !etag.empty() && etag.find('/') == std::string::npos && etag.find("..") == std::string::npos,
-      ErrorKind::kIo, "the server sent an unusable ETag '" + etag + "'");
-  return etag;
 }
 
 // What went wrong with a request, in words (httplib names errors "Read", "Connection", ...).
@@ -84,19 +58,6 @@ std::string describe(httplib::Error e, int timeout) {
     default:
       return "request failed (" + httplib::to_string(e) + ")";
   }
-}
-
-// A size header: digits only.
-std::uint64_t parse_size(const std::string& v, const std::string& where) {
-  SM_CHECK(!v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos,
-           ErrorKind::kIo,
-           where + ": the server sent a size that is not a number ('" + v.substr(0, 40) + "')");
-  return std::stoull(v);
-}
-
-// A commit is 40 hex digits; anything else from a server is refused before it names a folder.
-bool is_commit(const std::string& s) {
-  return s.size() == 40 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
 // A branch, tag or commit name that can name a file under refs/ safely.
@@ -146,16 +107,12 @@ class Hub {
     headers_.emplace("User-Agent", "skillmatch");
   }
 
-  nlohmann::json revision_info(const std::string& revision) {
+  hub::RevisionInfo revision_info(const std::string& revision) {
     const std::string path = endpoint_.prefix + "/api/models/" + repo_ + "/revision/" + revision;
     client_.set_follow_location(true);
     auto res = client_.Get(path, headers_);
     check(res, "model info", path);
-    try {
-      return nlohmann::json::parse(res->body);
-    } catch (const nlohmann::json::exception&) {
-      throw Error(ErrorKind::kIo, where(path) + ": the answer is not JSON");
-    }
+    return hub::parse_revision_info(res->body, repo_, where(path));
   }
 
   // ETag and size of a file, from a HEAD request that does not follow the redirect (the Hub
@@ -171,9 +128,8 @@ class Hub {
     if (etag.empty()) etag = res->get_header_value("ETag");
     std::string size = res->get_header_value("X-Linked-Size");
     if (size.empty()) size = res->get_header_value("Content-Length");
-    SM_CHECK(!etag.empty() && !size.empty(), ErrorKind::kIo,
-             where(path) + ": the server sent no ETag or size");
-    return {clean_etag(etag), parse_size(size, where(path))};
+    const hub::FileHead h = hub::parse_file_head(etag, size, where(path));
+    return {h.etag, h.size};
   }
 
   // Downloads `file` into `partial`, continuing from its current size; returns bytes received.
@@ -248,35 +204,9 @@ PullResult pull_model(const std::string& repo_id, const PullOptions& o) {
   check_revision(o.revision);
   SM_CHECK(o.timeout_seconds >= 1, ErrorKind::kInvalidArgument, "the timeout must be >= 1 s");
   Hub hub(o, repo_id);
-  const nlohmann::json info = hub.revision_info(o.revision);
-  SM_CHECK(info.is_object(), ErrorKind::kIo,
-           "pulling " + repo_id + ": the model info is not a JSON object");
-  const auto sha = info.find("sha");
-  const std::string commit = sha != info.end() && sha->is_string() ? sha->get<std::string>() : "";
-  SM_CHECK(is_commit(commit), ErrorKind::kIo,
-           "pulling " + repo_id + ": the model info names no commit (40 hex digits), got '" +
-               commit.substr(0, 60) + "'");
-  std::vector<std::string> files;
-  bool has_safetensors = false;
-  const auto siblings = info.find("siblings");
-  SM_CHECK(siblings != info.end() && siblings->is_array(), ErrorKind::kIo,
-           "pulling " + repo_id + ": the model info lists no files");
-  for (const auto& s : *siblings) {
-    if (!s.is_object() || !s.contains("rfilename") || !s["rfilename"].is_string()) continue;
-    const std::string f = s["rfilename"].get<std::string>();
-    if (wanted_files().count(f)) files.push_back(f);
-    has_safetensors = has_safetensors || f == "model.safetensors";
-  }
-  if (has_safetensors) {
-    files.erase(std::remove(files.begin(), files.end(), "pytorch_model.bin"), files.end());
-  }
-  auto has = [&](const char* f) { return std::find(files.begin(), files.end(), f) != files.end(); };
-  SM_CHECK(has("config.json"), ErrorKind::kUnsupported,
-           "model " + repo_id + " has no config.json; skillmatch runs XLM-R models");
-  SM_CHECK(has("tokenizer.json") || has("sentencepiece.bpe.model"), ErrorKind::kUnsupported,
-           "model " + repo_id +
-               " has neither tokenizer.json nor sentencepiece.bpe.model; skillmatch runs XLM-R "
-               "models");
+  const hub::RevisionInfo info = hub.revision_info(o.revision);
+  const std::string& commit = info.commit;
+  const std::vector<std::string>& files = info.files;
 
   const fs::path cache = o.cache.empty() ? hf_hub_cache() : o.cache;
   const std::string slug = "models--" + repo_id.substr(0, slash) + "--" + repo_id.substr(slash + 1);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
+#include "core/json_util.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
 
@@ -106,7 +107,7 @@ VectorStore VectorStore::read(const fs::path& file, const VectorIdentity& id) {
   SM_CHECK(16 + std::size_t{len} <= m.size(), ErrorKind::kCorrupt, what + ": truncated header");
   nlohmann::json h;
   try {
-    h = nlohmann::json::parse(m.data() + 16, m.data() + 16 + len);
+    h = parse_json(std::string_view(reinterpret_cast<const char*>(m.data() + 16), len));
   } catch (const nlohmann::json::exception&) {
     throw Error(ErrorKind::kCorrupt, what + ": header is not valid JSON");
   }

@@ -381,11 +381,14 @@ std::size_t ModelFolder::tokenizer_max_length() const {
   std::size_t limit = config_ ? static_cast<std::size_t>(config_->max_tokens()) : 0;
   const nlohmann::json& j = docs_.tokenizer_config;
   if (j.is_object()) {
-    // Tokenizers without a limit store a huge sentinel (1e30); only a real limit applies.
+    // Tokenizers without a limit store a huge sentinel (transformers' 1e30); only a real limit
+    // applies, and none is anywhere near 2^31 (a larger value must not be converted either).
     auto it = j.find("model_max_length");
-    if (it != j.end() && it->is_number() && it->get<double>() >= 4 &&
-        (limit == 0 || it->get<double>() < static_cast<double>(limit))) {
-      limit = static_cast<std::size_t>(it->get<double>());
+    if (it != j.end() && it->is_number()) {
+      const double v = it->get<double>();
+      if (v >= 4 && v < 2147483648.0 && (limit == 0 || v < static_cast<double>(limit))) {
+        limit = static_cast<std::size_t>(v);
+      }
     }
   }
   return limit;

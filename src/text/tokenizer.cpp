@@ -159,6 +159,15 @@ Tokenizer Tokenizer::load(const std::filesystem::path& path) {
   require_file(file, "SentencePiece model");
   std::string data = read_file(file);
   auto model = text::parse_sentencepiece_model(data, what);
+  // XLM-R's ids (<s> 0, <pad> 1, </s> 2, <unk> 3, SentencePiece id + 1 for the rest) need the
+  // unknown piece at 0 and <s>, </s> after it: with fewer pieces <unk> (3) fell outside the
+  // vocabulary (pieces + 2), and elsewhere ids would name other pieces.
+  SM_CHECK(model.pieces.size() >= 3 && model.pieces[0].type == text::PieceType::kUnknown,
+           ErrorKind::kUnsupported,
+           what +
+               ": not laid out like XLM-R's SentencePiece model (the unknown piece must be "
+               "piece 0, followed by <s> and </s>; this model has " +
+               std::to_string(model.pieces.size()) + " pieces)");
   std::vector<std::string> user_defined;
   for (const auto& p : model.pieces) {
     if (p.type == text::PieceType::kUserDefined) user_defined.push_back(p.text);
