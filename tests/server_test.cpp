@@ -643,6 +643,42 @@ TEST(ServerLifecycle, AcknowledgedFeedbackSurvivesKill9AndSigtermDrains) {
   EXPECT_NE(s.log().find("stopping (SIGTERM)"), std::string::npos);
 }
 
+// A port that another server holds is an error: no second server shares it (SO_REUSEPORT would
+// let it bind and take half of the connections).
+TEST(ServerLifecycle, APortInUseIsRefused) {
+  test::TempDir dir;
+  const fs::path ws = sample_workspace(dir.path());
+  Server s(ws, {});
+  const std::string port = std::to_string(s.port());
+  const fs::path err = dir.path() / "second.err";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 2);
+    ::execl(kCli.c_str(), kCli.c_str(), "serve", "-w", ws.c_str(), "--port", port.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // A second server that binds runs until it is killed: give it 60 s to fail.
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 600 && !exited; ++i) {
+    exited = ::waitpid(pid, &status, WNOHANG) == pid;
+    if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  ASSERT_TRUE(exited) << "a second server on port " << port << " started";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  EXPECT_NE(test::slurp(err).find("cannot listen on 127.0.0.1:" + port), std::string::npos)
+      << test::slurp(err);
+  const auto health = s.client().Get("/health");  // the first server goes on
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
 // An import into the workspace while the service runs: the service embeds the new skills in the
 // background (the match routes and /health answer 503 meanwhile, never 4xx or 500), then
 // matches over them; the model routes go on throughout.

@@ -3,6 +3,7 @@
 // background while /health says so, and a graceful stop on SIGTERM.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <random>
 #include <thread>
@@ -472,10 +474,24 @@ int serve(const ServeOptions& o, const std::string& version) {
   add_skillmatch_routes(svr, service, wrap);
   add_page_routes(svr);
 
+  // httplib's own socket options set SO_REUSEPORT, with which a second `serve` on the same port
+  // binds too and takes half of the connections: SO_REUSEADDR alone lets a restart bind while
+  // old connections linger, and a port in use is an error. The library (compiled with a listen
+  // backlog of 5) drops connections when 64 clients connect at once: the backlog is raised by
+  // listening again on the bound socket.
+  int listen_fd = -1;
+  svr.set_socket_options([&listen_fd](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
   const int port = o.port == 0 ? svr.bind_to_any_port(o.host) : o.port;
   if (port <= 0 || (o.port != 0 && !svr.bind_to_port(o.host, o.port))) {
     throw Error(ErrorKind::kIo, "cannot listen on " + o.host + ":" + std::to_string(o.port) +
                                     " (in use, or not an address of this machine?)");
+  }
+  if (listen_fd >= 0 && ::listen(listen_fd, SOMAXCONN) != 0) {
+    log_line(std::string("warning: cannot raise the listen backlog: ") + std::strerror(errno));
   }
   log_line("skillmatch " + version + " listening on http://" + o.host + ":" + std::to_string(port) +
            " (workspace " + service.engine->workspace_dir().string() + ")");
