@@ -426,7 +426,7 @@ TEST(Mining, KeepsToTheWindowAndTheSafeguards) {
   s.random_sampling = false;
   MiningStats stats;
   const auto is_pos = [](std::size_t id) { return id == 6 || id == 40; };
-  auto top = select_negatives(ranked, is_pos, std::nullopt, s, 0, stats);
+  auto top = select_negatives(ranked, is_pos, std::nullopt, s, 0, 0, stats);
   ASSERT_EQ(top.size(), 10u);
   EXPECT_EQ(top[0].id, 5u);
   EXPECT_EQ(top[1].id, 7u);  // the positive at rank 6 is skipped
@@ -434,20 +434,20 @@ TEST(Mining, KeepsToTheWindowAndTheSafeguards) {
   // Relative margin: nothing above 95% of the positive's 0.6.
   s.relative_margin = 0.05;
   stats = {};
-  top = select_negatives(ranked, is_pos, 0.6, s, 0, stats);
+  top = select_negatives(ranked, is_pos, 0.6, s, 0, 0, stats);
   for (const auto& c : top) EXPECT_LE(c.score, 0.6 * 0.95 + 1e-12);
   EXPECT_GT(stats.margin_skipped, 0u);
   s.relative_margin.reset();
   s.max_score = 0.7;
   stats = {};
-  top = select_negatives(ranked, is_pos, std::nullopt, s, 0, stats);
+  top = select_negatives(ranked, is_pos, std::nullopt, s, 0, 0, stats);
   for (const auto& c : top) EXPECT_LE(c.score, 0.7);
   s.max_score.reset();
   // Random sampling: inside the window, best-ranked first, the same for the same seed and query.
   s.random_sampling = true;
-  const auto r1 = select_negatives(ranked, is_pos, std::nullopt, s, 3, stats);
-  const auto r2 = select_negatives(ranked, is_pos, std::nullopt, s, 3, stats);
-  const auto r3 = select_negatives(ranked, is_pos, std::nullopt, s, 4, stats);
+  const auto r1 = select_negatives(ranked, is_pos, std::nullopt, s, 3, 0, stats);
+  const auto r2 = select_negatives(ranked, is_pos, std::nullopt, s, 3, 0, stats);
+  const auto r3 = select_negatives(ranked, is_pos, std::nullopt, s, 4, 0, stats);
   ASSERT_EQ(r1.size(), 10u);
   bool differs = false;
   for (std::size_t i = 0; i < r1.size(); ++i) {
@@ -461,6 +461,13 @@ TEST(Mining, KeepsToTheWindowAndTheSafeguards) {
     differs = differs || r1[i].id != r3[i].id;
   }
   EXPECT_TRUE(differs);
+  // A short window is filled with random ids that are not positives.
+  s.range_max = 8;
+  stats = {};
+  const auto filled = select_negatives(ranked, is_pos, std::nullopt, s, 5, 50, stats);
+  ASSERT_EQ(filled.size(), 10u);
+  EXPECT_EQ(stats.random_filled, 8u);
+  for (const auto& c : filled) EXPECT_FALSE(is_pos(c.id));
 }
 
 }  // namespace

@@ -97,7 +97,9 @@ void add_train_commands(CLI::App& app) {
          std::to_string(s.margin_skipped) + " by margin, " + std::to_string(s.max_score_skipped) +
          " by max-score, " + std::to_string(s.min_score_skipped) + " by min-score; " +
          std::to_string(s.short_queries) + " rows got fewer than " +
-         std::to_string(mine->mining.negatives));
+         std::to_string(mine->mining.negatives) + " from the window" +
+         (s.random_filled ? " (" + std::to_string(s.random_filled) + " random negatives added)"
+                          : std::string()));
   });
 }
 

@@ -477,7 +477,7 @@ MineReport Engine::mine_negatives(const MineOptions& o, const ProgressFn& progre
         }
         const auto picked = select_negatives(
             ranked, [&](std::size_t id) { return positive_ids[i].count(id) > 0; }, pos_score[i], ms,
-            i, report.stats);
+            i, skills.size(), report.stats);
         const bool as_uri = looks_like_uri(rows[i].positives[0]);
         for (const RankedCandidate& c : picked) {
           negatives[i].push_back(as_uri ? skills[c.id].record.uri
@@ -525,7 +525,7 @@ MineReport Engine::mine_negatives(const MineOptions& o, const ProgressFn& progre
                 : bm25->rank(rows[i].query, ms.range_max);
       for (const RankedCandidate& c : select_negatives(
                ranked, [&](std::size_t id) { return excluded.count(id) > 0; }, pos_score[i], ms, i,
-               report.stats)) {
+               texts.size(), report.stats)) {
         negatives[i].push_back(texts[c.id]);
       }
       if (progress && (i + 1 == rows.size() || (i + 1) % 256 == 0)) progress(i + 1, rows.size());

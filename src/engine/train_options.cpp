@@ -286,6 +286,11 @@ OptionTable<MineOptions> make_mine_table() {
   t.add(number_option<O>(
       "min-score", "skip candidates with a cosine below X (-1 to 1; needs --embedder)",
       [](O& o) -> std::optional<double>& { return o.mining.min_score; }, -1, 1));
+  t.add(flag_option<O>(
+      "fill-random",
+      "fill rows left with fewer than --negatives with random candidates (not positives), as "
+      "hn_mine does (default on)",
+      [](O& o) -> bool& { return o.mining.fill_random; }, true));
   t.add(count_option<O>(
       "seed", "seed of random sampling (default 42)",
       [](O& o) -> std::uint64_t& { return o.mining.seed; }, 0,

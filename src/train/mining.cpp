@@ -1,5 +1,6 @@
 // Which ranked candidates become hard negatives (pure C++: the ranking is the caller's).
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include "core/hash.h"
@@ -12,7 +13,7 @@ std::vector<RankedCandidate> select_negatives(const std::vector<RankedCandidate>
                                               const std::function<bool(std::size_t)>& is_positive,
                                               std::optional<double> positive_score,
                                               const MiningSettings& s, std::size_t query_index,
-                                              MiningStats& stats) {
+                                              std::size_t corpus_size, MiningStats& stats) {
   SM_CHECK(s.range_min < s.range_max, ErrorKind::kInvalidArgument,
            "range-min must be below range-max");
   ++stats.queries;
@@ -43,13 +44,13 @@ std::vector<RankedCandidate> select_negatives(const std::vector<RankedCandidate>
     }
     pool.push_back(c);
   }
+  std::uint64_t h = kFnvOffset;
+  const std::uint64_t q = query_index;
+  fnv1a_mix(h, &s.seed, sizeof s.seed);
+  fnv1a_mix(h, &q, sizeof q);
+  std::mt19937_64 rng(h);
   if (pool.size() > s.negatives) {
     if (s.random_sampling) {
-      std::uint64_t h = kFnvOffset;
-      const std::uint64_t q = query_index;
-      fnv1a_mix(h, &s.seed, sizeof s.seed);
-      fnv1a_mix(h, &q, sizeof q);
-      std::mt19937_64 rng(h);
       std::vector<std::size_t> idx(pool.size());
       for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
       for (std::size_t i = 0; i < s.negatives; ++i) {
@@ -64,7 +65,25 @@ std::vector<RankedCandidate> select_negatives(const std::vector<RankedCandidate>
       pool.resize(s.negatives);
     }
   }
-  if (pool.size() < s.negatives) ++stats.short_queries;
+  if (pool.size() < s.negatives) {
+    ++stats.short_queries;
+    if (s.fill_random && corpus_size > 0) {
+      // Random corpus entries that are neither positives nor picked already; give up after a
+      // bounded number of draws (a corpus of positives only has none to give).
+      std::vector<std::size_t> taken;
+      for (const RankedCandidate& c : pool) taken.push_back(c.id);
+      for (std::size_t tries = 0; pool.size() < s.negatives && tries < 20 * s.negatives; ++tries) {
+        const auto id = static_cast<std::size_t>(rng() % corpus_size);
+        if (std::find(taken.begin(), taken.end(), id) != taken.end() ||
+            (is_positive && is_positive(id))) {
+          continue;
+        }
+        taken.push_back(id);
+        pool.push_back({id, std::numeric_limits<double>::quiet_NaN()});
+        ++stats.random_filled;
+      }
+    }
+  }
   stats.negatives += pool.size();
   return pool;
 }

@@ -172,6 +172,9 @@ struct MiningSettings {
   // absolute_margin, or that score times (1 - relative_margin), or max_score; or is below
   // min_score.
   std::optional<double> absolute_margin, relative_margin, max_score, min_score;
+  // A query left with fewer than `negatives` is filled up with random corpus entries (not its
+  // positives), as hn_mine does, so that no group is empty.
+  bool fill_random = true;
   std::uint64_t seed = 42;
 };
 
@@ -184,19 +187,22 @@ struct MiningStats {
   std::size_t queries = 0, candidates = 0;  // candidates inside the window
   std::size_t positives_skipped = 0, margin_skipped = 0, max_score_skipped = 0,
               min_score_skipped = 0;
-  std::size_t short_queries = 0;  // queries that got fewer than `negatives`
+  std::size_t short_queries = 0;  // queries that got fewer than `negatives` from the window
+  std::size_t random_filled = 0;  // negatives drawn at random to fill short queries
   std::size_t negatives = 0;
 };
 
-// The negatives of one query (corpus ids, best-ranked first). `ranked` is best first;
-// `is_positive(id)` says which candidates are the query's positives (or the query itself);
-// `positive_score` is the lowest positive score (needed by the margins). Sampling draws from a
-// generator seeded by settings.seed and `query_index`, so the result does not depend on the
-// order queries are processed in.
+// The negatives of one query (corpus ids: those from the window best-ranked first, then random
+// fill-ups with a NaN score). `ranked` is best first; `is_positive(id)` says which candidates
+// are the query's positives (or the query itself); `positive_score` is the lowest positive
+// score (needed by the margins); `corpus_size` bounds the ids of random fill-ups. Sampling
+// draws from a generator seeded by settings.seed and `query_index`, so the result does not
+// depend on the order queries are processed in.
 std::vector<RankedCandidate> select_negatives(const std::vector<RankedCandidate>& ranked,
                                               const std::function<bool(std::size_t)>& is_positive,
                                               std::optional<double> positive_score,
                                               const MiningSettings& settings,
-                                              std::size_t query_index, MiningStats& stats);
+                                              std::size_t query_index, std::size_t corpus_size,
+                                              MiningStats& stats);
 
 }  // namespace skillmatch
