@@ -28,16 +28,16 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pytorch_baseline  # noqa: E402
 from pytorch_baseline import read_safetensors  # noqa: E402
 
 
-class Layer(nn.Module):
+class Layer(pytorch_baseline.Layer):
+    """The inference baseline's layer with transformers' dropout: on the attention probabilities
+    and on both sublayers' outputs."""
+
     def __init__(self, h, heads, ffn, eps, p_hidden, p_attn):
-        super().__init__()
-        self.heads, self.d = heads, h // heads
-        self.q, self.k, self.v = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
-        self.o, self.ln1 = nn.Linear(h, h), nn.LayerNorm(h, eps=eps)
-        self.up, self.down, self.ln2 = nn.Linear(h, ffn), nn.Linear(ffn, h), nn.LayerNorm(h, eps=eps)
+        super().__init__(h, heads, ffn, eps)
         self.drop_hidden, self.drop_attn = nn.Dropout(p_hidden), nn.Dropout(p_attn)
 
     def forward(self, x, bias):
@@ -50,35 +50,20 @@ class Layer(nn.Module):
         return self.ln2(self.drop_hidden(self.down(F.gelu(self.up(a)))) + a)
 
 
-class Encoder(nn.Module):
-    def __init__(self, cfg):
-        super().__init__()
-        h, eps = cfg["hidden_size"], cfg["layer_norm_eps"]
-        self.pad = cfg["pad_token_id"]
-        self.word = nn.Embedding(cfg["vocab_size"], h, padding_idx=self.pad)
-        self.pos = nn.Embedding(cfg["max_position_embeddings"], h, padding_idx=self.pad)
-        self.tok_type = nn.Embedding(cfg["type_vocab_size"], h)
-        self.ln = nn.LayerNorm(h, eps=eps)
-        self.drop = nn.Dropout(cfg["hidden_dropout_prob"])
-        self.layers = nn.ModuleList(
-            Layer(h, cfg["num_attention_heads"], cfg["intermediate_size"], eps, cfg["hidden_dropout_prob"],
-                  cfg["attention_probs_dropout_prob"]) for _ in range(cfg["num_hidden_layers"]))
+class Encoder(pytorch_baseline.XlmR):
+    """The inference baseline's XlmR (its weight loading too) with dropout after the embeddings'
+    LayerNorm and in every layer, as XLMRobertaModel trains."""
 
-    def load(self, W):
-        with torch.no_grad():
-            self.word.weight.copy_(W["embeddings.word_embeddings.weight"])
-            self.pos.weight.copy_(W["embeddings.position_embeddings.weight"])
-            self.tok_type.weight.copy_(W["embeddings.token_type_embeddings.weight"])
-            self.ln.weight.copy_(W["embeddings.LayerNorm.weight"])
-            self.ln.bias.copy_(W["embeddings.LayerNorm.bias"])
-            for i, L in enumerate(self.layers):
-                p = f"encoder.layer.{i}."
-                for mod, name in ((L.q, "attention.self.query"), (L.k, "attention.self.key"),
-                                  (L.v, "attention.self.value"), (L.o, "attention.output.dense"),
-                                  (L.ln1, "attention.output.LayerNorm"), (L.up, "intermediate.dense"),
-                                  (L.down, "output.dense"), (L.ln2, "output.LayerNorm")):
-                    mod.weight.copy_(W[p + name + ".weight"])
-                    mod.bias.copy_(W[p + name + ".bias"])
+    def __init__(self, cfg):
+        super().__init__(cfg, classifier=False)
+        # XLMRobertaEmbeddings' padding_idx: the padding rows get no gradient (as in the C++ trainer).
+        self.word.padding_idx = self.pos.padding_idx = self.pad
+        p = cfg["hidden_dropout_prob"]
+        self.drop = nn.Dropout(p)
+        self.layers = nn.ModuleList(
+            Layer(cfg["hidden_size"], cfg["num_attention_heads"], cfg["intermediate_size"],
+                  cfg["layer_norm_eps"], p, cfg["attention_probs_dropout_prob"])
+            for _ in range(cfg["num_hidden_layers"]))
 
     def forward(self, ids, mask):
         pos = torch.cumsum(mask, 1) * mask + self.pad
@@ -163,7 +148,7 @@ def main():
     for loss_name in a.losses.split(","):
         for dt in a.dtypes.split(","):
             model = Encoder(cfg)
-            model.load(W)
+            model.load(W, "")
             model.train()
             decay = [p for n, p in model.named_parameters() if not n.endswith("bias") and "ln" not in n.split(".")[-2]]
             no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "ln" in n.split(".")[-2]]

@@ -233,78 +233,86 @@ std::vector<std::string> read_corpus_file(const fs::path& file) {
   return texts;
 }
 
+// What both training requests do first: check them, read the base folder and the data, and
+// resolve the evaluation set (if any) against the workspace's skills.
+struct TrainSetup {
+  ModelFolder base;
+  std::unique_ptr<SkillList> skills;
+  std::vector<TrainExample> data;
+  TrainEvents events;
+  EvalDataset eval;
+  const std::vector<Skill>* corpus = nullptr;  // with an evaluation set
+};
+
+template <class Options>
+TrainSetup setup_training(Engine& engine, const Options& o, const TrainSettings& s,
+                          const std::string& skill_template, const LogFn& note,
+                          const std::function<void(const TrainProgress&)>& progress) {
+  check_train_request(o.base, o.train_file, s);
+  TrainSetup t{ModelFolder::read(resolve_model(o.base)),
+               std::make_unique<SkillList>(engine, o.corpus),
+               {},
+               {},
+               {},
+               nullptr};
+  t.data = read_training_data(o.train_file, *t.skills, skill_template, note);
+  t.events.note = note;
+  t.events.on_progress = progress;
+  if (!o.eval_file.empty()) {
+    t.corpus = &t.skills->skills();
+    SM_CHECK(!t.corpus->empty(), ErrorKind::kInvalidArgument,
+             "the workspace has no skills to evaluate against");
+    t.eval = load_eval_set(o.eval_file, *t.corpus, o.eval_limit, note);
+  }
+  return t;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------------------ train embedder
 
 TrainReport Engine::train_embedder(const TrainEmbedderOptions& o,
                                    const std::function<void(const TrainProgress&)>& progress) {
-  check_train_request(o.base, o.train_file, o.settings.train);
-  const LogFn note = engine_options(*impl_).log;
-  const ModelFolder base = ModelFolder::read(resolve_model(o.base));
-  SkillList skills(*this, o.corpus);
-  const std::vector<TrainExample> data =
-      read_training_data(o.train_file, skills, o.passage_template, note);
-
-  TrainEvents events;
-  events.note = note;
-  events.on_progress = progress;
-  EvalDataset eval;
+  TrainSetup t = setup_training(*this, o, o.settings.train, o.passage_template,
+                                engine_options(*impl_).log, progress);
   std::vector<std::string> passages;
-  std::unordered_map<std::int64_t, std::size_t> row_of;
-  if (!o.eval_file.empty()) {
-    const std::vector<Skill>& corpus = skills.skills();
-    SM_CHECK(!corpus.empty(), ErrorKind::kInvalidArgument,
-             "the workspace has no skills to evaluate against");
-    eval = load_eval_set(o.eval_file, corpus, o.eval_limit, note);
-    for (const Skill& s : corpus) passages.push_back(format_skill(o.passage_template, s));
-    const std::string query_prompt = o.settings.query_prompt;
+  if (t.corpus) {
+    for (const Skill& s : *t.corpus) passages.push_back(format_skill(o.passage_template, s));
     // Ranks the whole corpus by cosine, as `eval -c mode=dense` does with the saved model.
-    events.evaluate = [&eval, &passages, &corpus, query_prompt](const TrainingModelView& m) {
+    t.events.evaluate = [&t, &passages,
+                         query_prompt = o.settings.query_prompt](const TrainingModelView& m) {
       Matrix p = m.embed(passages, "");
       normalize_rows(p);
       std::vector<std::string> texts;
-      for (const EvalQuery& q : eval.queries) texts.push_back(q.text);
+      for (const EvalQuery& q : t.eval.queries) texts.push_back(q.text);
       Matrix q = m.embed(texts, query_prompt);
       normalize_rows(q);
       const MetricCutoffs cutoffs;
       MetricAccumulator acc(cutoffs);
-      for (std::size_t i = 0; i < eval.queries.size(); ++i) {
+      for (std::size_t i = 0; i < t.eval.queries.size(); ++i) {
         std::vector<std::int64_t> ranking;
         for (const RankedCandidate& c : top_k(dot_row(p, q.row(i)), cutoffs.max_k())) {
-          ranking.push_back(corpus[c.id].id);
+          ranking.push_back((*t.corpus)[c.id].id);
         }
-        const auto& rel = eval.queries[i].relevant;
+        const auto& rel = t.eval.queries[i].relevant;
         acc.add(ranking, std::unordered_set<std::int64_t>(rel.begin(), rel.end()));
       }
       return acc.means();
     };
   }
-  return skillmatch::train_embedder(base, data, o.settings, events);
+  return skillmatch::train_embedder(t.base, t.data, o.settings, t.events);
 }
 
 // ------------------------------------------------------------------------------ train reranker
 
 TrainReport Engine::train_reranker(const TrainRerankerOptions& o,
                                    const std::function<void(const TrainProgress&)>& progress) {
-  check_train_request(o.base, o.train_file, o.settings.train);
-  const LogFn note = engine_options(*impl_).log;
-  const ModelFolder base = ModelFolder::read(resolve_model(o.base));
-  SkillList skills(*this, o.corpus);
-  const std::vector<TrainExample> data =
-      read_training_data(o.train_file, skills, o.rerank_template, note);
-
-  TrainEvents events;
-  events.note = note;
-  events.on_progress = progress;
-  EvalDataset eval;
+  TrainSetup t = setup_training(*this, o, o.settings.train, o.rerank_template,
+                                engine_options(*impl_).log, progress);
+  const EvalDataset& eval = t.eval;
   // Per query: the retrieved candidates (skill id, what the reranker sees of it).
   std::vector<std::vector<std::pair<std::int64_t, std::string>>> candidates;
-  if (!o.eval_file.empty()) {
-    const std::vector<Skill>& corpus = skills.skills();
-    SM_CHECK(!corpus.empty(), ErrorKind::kInvalidArgument,
-             "the workspace has no skills to evaluate against");
-    eval = load_eval_set(o.eval_file, corpus, o.eval_limit, note);
+  if (t.corpus) {
     MatchOptions mo;
     try {
       match_option_table().set_pairs(mo, o.eval_retrieval, "eval-retrieval");
@@ -332,7 +340,7 @@ TrainReport Engine::train_reranker(const TrainRerankerOptions& o,
         }
       }
     }
-    events.evaluate = [&eval, &candidates](const TrainingModelView& m) {
+    t.events.evaluate = [&eval, &candidates](const TrainingModelView& m) {
       std::vector<TextPair> pairs;
       for (std::size_t i = 0; i < eval.queries.size(); ++i) {
         for (const auto& c : candidates[i]) pairs.emplace_back(eval.queries[i].text, c.second);
@@ -356,7 +364,7 @@ TrainReport Engine::train_reranker(const TrainRerankerOptions& o,
       return acc.means();
     };
   }
-  return skillmatch::train_reranker(base, data, o.settings, events);
+  return skillmatch::train_reranker(t.base, t.data, o.settings, t.events);
 }
 
 // ------------------------------------------------------------------------------ mine-negatives

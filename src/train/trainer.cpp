@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <numeric>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -286,8 +287,11 @@ class Run {
                   "metric: the evaluation gives no '" + s_.metric + "' (it gives " + known + ")");
     }
     std::string line = "eval step " + std::to_string(state_.step) + ":";
+    // The columns of the model cards' summary (all of them are in the report).
+    const std::set<std::string> shown = {"accuracy@1", "accuracy@10", "recall@10", "mrr@10",
+                                         "ndcg@10",    "map@100",     s_.metric};
     for (const auto& [k, v] : m) {
-      if (k.rfind("hit_rate", 0) == 0) continue;
+      if (!shown.count(k)) continue;
       char buf[64];
       std::snprintf(buf, sizeof buf, " %s %.4f", k.c_str(), v);
       line += buf;

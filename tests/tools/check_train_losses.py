@@ -13,21 +13,21 @@ loss with respect to those embeddings / logits, and the gradients of some parame
      cross_entropy(scores, arange(len(anchors)));
    - FlagEmbedding's reranker: cross_entropy(logits.view(B, G), zeros(B));
    - CrossEncoder's BinaryCrossEntropyLoss: binary_cross_entropy_with_logits(logits, labels).
-2. The parameter gradients through an independent float64 XLM-R (written here from transformers'
-   XLMRobertaModel equations, autograd through torch) loaded from the model folder.
+2. The parameter gradients through the independent float64 XLM-R of the fixture generator
+   (tests/tools/make_fixtures.py), with autograd, loaded from the model folder.
 Differences are relative to the largest value of each compared tensor. Exits 1 with a message
 on the first disagreement."""
 import json
-import math
 import os
-import struct
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-PAD = 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_fixtures  # noqa: E402
+from check_model_folder import read_safetensors  # noqa: E402
+
 WORST = [0.0]  # the largest relative difference seen
 
 
@@ -46,58 +46,30 @@ def close(name, got, want, tol):
     return diff
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, t in header.items():
-        if name == "__metadata__":
-            continue
-        b, e = t["data_offsets"]
-        a = np.frombuffer(data[b:e], dtype="<f4").reshape(t["shape"]).astype(np.float64)
-        out[name] = torch.tensor(a, requires_grad=True)
-    return out
+class _Torch:
+    """torch, with from_numpy passing tensors through: make_fixtures' encoder then runs on the
+    float64 leaf tensors given to it, so that autograd reaches the weights."""
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+    @staticmethod
+    def from_numpy(v):
+        return v if isinstance(v, torch.Tensor) else torch.from_numpy(v)
 
 
-def layer_norm(x, w, b, eps):
-    mu = x.mean(-1, keepdim=True)
-    var = ((x - mu) ** 2).mean(-1, keepdim=True)
-    return (x - mu) / torch.sqrt(var + eps) * w + b
+make_fixtures.torch = _Torch()
+
+
+def leaves(path):
+    """The tensors of a safetensors file as float64 leaves that collect gradients."""
+    return {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+            for k, v in read_safetensors(path).items()}
 
 
 def encode(T, cfg, batch_ids, prefix):
-    """Last hidden states [B, L, H] of transformers' XLMRobertaModel (eval mode) and the mask."""
-    g = lambda k: T[prefix + k]
-    L = max(len(x) for x in batch_ids)
-    ids = torch.full((len(batch_ids), L), PAD, dtype=torch.long)
-    for i, x in enumerate(batch_ids):
-        ids[i, : len(x)] = torch.tensor(x)
-    mask = (ids != PAD).long()
-    pos = torch.cumsum(mask, 1) * mask + PAD
-    eps = cfg["layer_norm_eps"]
-    x = g("embeddings.word_embeddings.weight")[ids] + g("embeddings.position_embeddings.weight")[pos] \
-        + g("embeddings.token_type_embeddings.weight")[0]
-    x = layer_norm(x, g("embeddings.LayerNorm.weight"), g("embeddings.LayerNorm.bias"), eps)
-    nh = cfg["num_attention_heads"]
-    B, _, H = x.shape
-    D = H // nh
-    neg = (1.0 - mask.double())[:, None, None, :] * torch.finfo(torch.float64).min
-    for i in range(cfg["num_hidden_layers"]):
-        p = f"encoder.layer.{i}."
-        lin = lambda t, m: t @ g(p + m + ".weight").T + g(p + m + ".bias")
-        heads = lambda t: t.view(B, L, nh, D).permute(0, 2, 1, 3)
-        q, k, v = (heads(lin(x, "attention.self." + m)) for m in ("query", "key", "value"))
-        s = q @ k.transpose(-1, -2) / math.sqrt(D) + neg
-        c = (torch.softmax(s, -1) @ v).permute(0, 2, 1, 3).reshape(B, L, H)
-        a = layer_norm(lin(c, "attention.output.dense") + x, g(p + "attention.output.LayerNorm.weight"),
-                       g(p + "attention.output.LayerNorm.bias"), eps)
-        h = lin(a, "intermediate.dense")
-        h = 0.5 * h * (1.0 + torch.erf(h / math.sqrt(2.0)))
-        x = layer_norm(lin(h, "output.dense") + a, g(p + "output.LayerNorm.weight"),
-                       g(p + "output.LayerNorm.bias"), eps)
-    return x, mask
+    """Last hidden states [B, L, H] of the fixture generator's independent encoder."""
+    return make_fixtures.encoder_forward(T, cfg, batch_ids, prefix=prefix)
 
 
 def cos_sim(a, b):
@@ -118,7 +90,7 @@ def check_embedder(d):
     cfg = json.load(open(os.path.join(folder, "config.json")))
     pooling = json.load(open(os.path.join(folder, "1_Pooling", "config.json")))
     modules = [m["type"].split(".")[-1] for m in json.load(open(os.path.join(folder, "modules.json")))]
-    T = read_safetensors(os.path.join(folder, "model.safetensors"))
+    T = leaves(os.path.join(folder, "model.safetensors"))
 
     def embed(ids):
         hidden, mask = encode(T, cfg, ids, "")
@@ -156,7 +128,7 @@ def check_reranker(d):
 
     folder = d["model"]
     cfg = json.load(open(os.path.join(folder, "config.json")))
-    T = read_safetensors(os.path.join(folder, "model.safetensors"))
+    T = leaves(os.path.join(folder, "model.safetensors"))
     hidden, _ = encode(T, cfg, d["ids"], "roberta.")
     h = torch.tanh(hidden[:, 0] @ T["classifier.dense.weight"].T + T["classifier.dense.bias"])
     ref = (h @ T["classifier.out_proj.weight"].T + T["classifier.out_proj.bias"])[:, 0]
