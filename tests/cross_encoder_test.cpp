@@ -103,6 +103,27 @@ TEST(CrossEncoder, TruncationRulesDifferOnlyForLongQueries) {
   EXPECT_EQ(ce.tokenize({{lf[0].pair.first, lf[0].pair.second}}, po)[0].size(), 12u);
 }
 
+// A query shared by consecutive pairs is tokenized once; the ids are those of the pairs
+// tokenized one by one, under both truncation rules.
+TEST(CrossEncoder, OneQueryWithManyPassagesTokenizesAlike) {
+  const CrossEncoder ce = CrossEncoder::load(fixtures() / "reranker", opts(DType::kFloat32));
+  const std::string q = "Grundlagen der Buchhaltung und Tabellenkalkulation für Einsteiger";
+  const std::vector<TextPair> pairs = {
+      {q, "Buchhaltung"}, {q, "Schafe scheren"}, {"x", "y"}, {q, std::string(3000, 'a')}, {q, ""}};
+  for (const auto rule : {PairTruncation::kFlagEmbedding, PairTruncation::kLongestFirst}) {
+    PairOptions po;
+    po.truncation = rule;
+    po.max_length = 24;
+    const std::vector<TokenIds> together = ce.tokenize(pairs, po);
+    ASSERT_EQ(together.size(), pairs.size());
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      EXPECT_EQ(ce.tokenize({pairs[i]}, po)[0], together[i]) << i;
+      EXPECT_LE(together[i].size(), 24u);
+    }
+    EXPECT_EQ(together[3].size(), 24u);
+  }
+}
+
 TEST(CrossEncoder, BFloat16IsCloseToFloat32) {
   // Scores of the tiny model lie within a few units; bfloat16 rounding (2^-9 relative) through
   // two layers keeps them within 0.05 and the sigmoid within 0.01.

@@ -36,6 +36,33 @@ TEST(Csv, QuotesNewlinesCrlfAndBom) {
   EXPECT_EQ(rows[2], (Row{"u3", "", ""}));
 }
 
+TEST(Csv, TextInMemoryIsNamedAsGiven) {
+  CsvReader r(std::string("\xEF\xBB\xBF"
+                          "a,b\n1,2\n3\n"),
+              "export.zip:skills.csv");
+  EXPECT_EQ(r.header(), (Row{"a", "b"}));
+  Row row;
+  ASSERT_TRUE(r.next(row));
+  EXPECT_EQ(row, (Row{"1", "2"}));
+  test::expect_error([&] { r.next(row); }, ErrorKind::kInvalidArgument,
+                     {"export.zip:skills.csv line 3: 1 fields, but the header has 2"});
+  test::expect_error([&] { CsvReader(std::string(), "empty.csv"); }, ErrorKind::kInvalidArgument,
+                     {"empty.csv: the file is empty"});
+}
+
+// A record of commas is refused past 65,536 fields: 16 MB of them made 16 million empty strings
+// (over half a gigabyte) within the 16 MB record limit.
+TEST(Csv, RecordsHaveABoundedNumberOfFields) {
+  const std::string wide(kMaxCsvFields - 1, ',');
+  CsvReader ok(wide + "\n" + wide + "\n", "ok.csv");
+  std::vector<std::string> row;
+  ASSERT_TRUE(ok.next(row));
+  EXPECT_EQ(row.size(), kMaxCsvFields);
+  test::expect_error([&] { CsvReader(std::string(1u << 24, ','), "commas.csv"); },
+                     ErrorKind::kInvalidArgument,
+                     {"commas.csv line 1: more than 65536 fields in a record"});
+}
+
 TEST(Csv, LineNumbersCountNewlinesInsideQuotes) {
   test::TempDir dir;
   test::spit(dir / "b.csv", "a,b\n1,\"x\ny\"\n2\n");

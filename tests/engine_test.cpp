@@ -9,8 +9,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <thread>
 
+#include "engine/caches.h"
 #include "test_util.h"
 
 namespace skillmatch {
@@ -136,7 +138,7 @@ TEST(Engine, EightThreadsAtOnceGiveTheSerialResults) {
   // The skills were embedded once: one vector file, each skill once in it.
   std::size_t files = 0;
   for (const auto& f : fs::directory_iterator(parallel_dir / "ws")) {
-    if (f.path().filename().string().rfind("vectors-", 0) == 0) {
+    if (f.path().extension() == ".bin") {
       ++files;
       EXPECT_EQ(fs::file_size(f.path()), fs::file_size(serial_dir / "ws" / f.path().filename()));
     }
@@ -189,6 +191,52 @@ TEST(Engine, SeesAnImportOfAnotherProcessWhileMatching) {
   EXPECT_EQ(engine->match("Gerichte zubereiten", own).size(), 5u);
 }
 
+// `index --ann` over part of the workspace builds the graph over every skill with a vector, and
+// the same Engine uses it for the next approximate request.
+TEST(Engine, IndexAnnWithAFilterAndUseTheGraphAtOnce) {
+  test::TempDir dir;
+  auto engine = sample_engine(dir / "ws");
+  test::spit(dir / "own.csv", "uri,label\nown1,Kochen\nown2,Backen\n");
+  ImportRequest r;
+  r.format = "custom";
+  r.file = dir / "own.csv";
+  r.name = "own";
+  engine->import(r);
+  IndexOptions io;
+  io.embedder = (fixtures() / "embedder-mean").string();
+  io.settings.dtype = DType::kFloat32;
+  io.filter.taxonomies = {"own"};  // the ESCO skills stay without vectors
+  io.ann = true;
+  const IndexReport rep = engine->index(io);
+  EXPECT_EQ(rep.stats.embedded, 2u);
+  EXPECT_TRUE(rep.ann_built);
+  MatchOptions o = options("dense", false);
+  o.search.filter.taxonomies = {"own"};
+  o.search.ann = true;
+  o.auto_index = false;
+  const auto res = engine->match("Kuchen backen", o);
+  ASSERT_EQ(res.size(), 2u);
+  EXPECT_EQ(res[0].skill.taxonomy, "own");
+}
+
+// The reranker's score cache: one key per (model, ids), least recently used dropped first.
+TEST(Engine, ScoreCacheKeysAndEviction) {
+  ScoreCache cache(2);
+  const TokenIds a = {0, 5, 2}, b = {0, 5, 2, 2}, c = {0, 6, 2};
+  EXPECT_EQ(cache.key("m", a), cache.key("m", a));
+  EXPECT_NE(cache.key("m", a), cache.key("m", b));
+  EXPECT_NE(cache.key("m", a), cache.key("n", a));
+  EXPECT_NE(cache.key("m", {}), cache.key("", {}));
+  cache.put(cache.key("m", a), 1.f);
+  cache.put(cache.key("m", b), 2.f);
+  EXPECT_EQ(cache.get(cache.key("m", a)), 1.f);  // a is now the most recently used
+  cache.put(cache.key("m", c), 3.f);             // b goes
+  EXPECT_FALSE(cache.get(cache.key("m", b)));
+  EXPECT_EQ(cache.get(cache.key("m", a)), 1.f);
+  EXPECT_EQ(cache.get(cache.key("m", c)), 3.f);
+  EXPECT_EQ(cache.hits_misses(), (std::pair<std::uint64_t, std::uint64_t>{3, 1}));
+}
+
 TEST(Engine, FailedModelLoadIsRetriedAndNamed) {
   Engine engine{EngineOptions{}};
   EmbedOptions o;
@@ -220,6 +268,56 @@ TEST(Engine, MatchTextsAreCheckedAlike) {
   o.search.mode = RetrievalMode::kDense;
   test::expect_error([&] { engine->match("music", o); }, ErrorKind::kInvalidArgument,
                      {"needs an embedding model"});
+}
+
+}  // namespace
+}  // namespace skillmatch
+
+namespace skillmatch {
+namespace {
+
+// `match` reranks as `rerank` does: with the skills' labels being the reference pairs' passages,
+// the rerank logits of a match equal FlagEmbedding's (rerank_flagembedding.json) by default and
+// the longest-first ones (rerank.json) with pair-truncation=longest-first.
+TEST(Engine, MatchRerankReproducesTheReferenceScores) {
+  test::TempDir dir;
+  EngineOptions eo;
+  eo.workspace = dir / "ws";
+  eo.seed_defaults = false;
+  Engine engine(eo);
+  for (const auto& [file, rule] : std::vector<std::pair<std::string, std::string>>{
+           {"rerank_flagembedding.json", "flagembedding"}, {"rerank.json", "longest-first"}}) {
+    const auto cases = test::load_json(fixtures() / "expected" / file)["cases"];
+    std::string csv = "uri,label\n";
+    std::map<std::string, std::string> uri_of;
+    for (const auto& c : cases) {
+      const std::string p = c["passage"];
+      if (uri_of.count(p) || p.find_first_of(",\"\n") != std::string::npos || p.empty()) continue;
+      uri_of[p] = "p" + std::to_string(uri_of.size());
+      csv += uri_of[p] + "," + p + "\n";
+    }
+    test::spit(dir / "passages.csv", csv);
+    ImportRequest r;
+    r.format = "custom";
+    r.name = "passages";
+    r.file = dir / "passages.csv";
+    r.replace = true;
+    engine.import(r);
+    std::size_t checked = 0;
+    for (const auto& c : cases) {
+      if (c["max_length"] != 512 || !uri_of.count(c["passage"]) || c["query"] == "") continue;
+      MatchOptions o = options("dense", true);
+      o.search.candidates = uri_of.size();
+      o.search.top = uri_of.size();
+      match_option_table().set(o, "pair-truncation", rule);
+      for (const MatchResult& m : engine.match(c["query"], o)) {
+        if (m.skill.record.uri != uri_of[c["passage"]]) continue;
+        EXPECT_NEAR(*m.rerank_logit, c["score"].get<double>(), 1e-4) << file;
+        ++checked;
+      }
+    }
+    EXPECT_GE(checked, 4u) << file;
+  }
 }
 
 }  // namespace

@@ -244,12 +244,26 @@ TEST_F(EvalDatasetTest, BeirFolder) {
   test::spit(b / "qrels" / "test.tsv", "query-id\tcorpus-id\tscore\nq9\tu:python\t1\n");
   test::expect_error([&] { load_dataset(b, *resolver_); }, ErrorKind::kInvalidArgument,
                      {"test.tsv line 2", "q9"});
+  for (const char* score : {"nan", "inf", "1x"}) {
+    test::spit(b / "qrels" / "test.tsv", std::string("q1\tu:python\t") + score + "\n");
+    test::expect_error([&] { load_dataset(b, *resolver_); }, ErrorKind::kInvalidArgument,
+                       {"test.tsv line 1", "is not a number"});
+  }
   test::spit(b / "qrels" / "test.tsv", "q1 u:python 1\n");
   test::expect_error([&] { load_dataset(b, *resolver_); }, ErrorKind::kInvalidArgument,
                      {"test.tsv line 1", "3 tab-separated"});
   DatasetOptions o;
   o.beir_split = "dev";
   test::expect_error([&] { load_dataset(b, *resolver_, o); }, ErrorKind::kNotFound, {"dev.tsv"});
+  // A record without "_id" is named by file and line (found by fuzzing: the message named
+  // neither).
+  test::spit(b / "qrels" / "test.tsv", "q1\tu:python\t1\n");
+  test::spit(b / "corpus.jsonl", "{\"_id\": \"u:python\"}\n{\"title\": \"x\"}\n");
+  test::expect_error([&] { load_dataset(b, *resolver_); }, ErrorKind::kInvalidArgument,
+                     {"corpus.jsonl line 2", "no \"_id\""});
+  test::spit(b / "queries.jsonl", "{\"_id\": 7, \"text\": \"Kurs A\"}\n");
+  test::expect_error([&] { load_dataset(b, *resolver_); }, ErrorKind::kInvalidArgument,
+                     {"queries.jsonl line 1", "\"_id\" must be a string"});
 }
 
 TEST_F(EvalDatasetTest, AUriInTwoTaxonomiesMustBeRestricted) {

@@ -155,6 +155,35 @@ TEST_F(BrokenModel, TokenizerOfAnotherModel) {
                      {"sentencepiece.bpe.model", "4002", "1000"});
 }
 
+// Integer keys take whole numbers inside their range (found by fuzzing: "type_vocab_size":
+// 1e+301 was converted to int64 with undefined behaviour, true became 1 without a word), and
+// sizes that would overflow when combined are refused by name.
+TEST(ModelConfig, IntegerKeysAreWholeNumbersInRange) {
+  const auto config = test::load_json(test::fixtures() / "reranker" / "config.json");
+  auto with = [&](const char* key, const nlohmann::json& value) {
+    nlohmann::json c = config;
+    c[key] = value;
+    return c.dump();
+  };
+  EXPECT_EQ(ModelConfig::parse(with("hidden_size", 32.0), "c.json").hidden_size, 32);
+  for (const auto& v : {nlohmann::json(1e301), nlohmann::json(32.5), nlohmann::json(-1e19),
+                        nlohmann::json(18446744073709551615u)}) {
+    test::expect_error([&] { ModelConfig::parse(with("type_vocab_size", v), "c.json"); },
+                       ErrorKind::kCorrupt,
+                       {"c.json: key 'type_vocab_size' must be a whole number"});
+  }
+  test::expect_error([&] { ModelConfig::parse(with("hidden_size", true), "c.json"); },
+                     ErrorKind::kCorrupt,
+                     {"c.json: key 'hidden_size' has the wrong type (boolean)"});
+  nlohmann::json c = config;
+  c["vocab_size"] = 9223372036854775807LL;
+  c["pad_token_id"] = 9223372036854775806LL;
+  test::expect_error([&] { ModelConfig::parse(c.dump(), "c.json"); }, ErrorKind::kCorrupt,
+                     {"max_position_embeddings", "padding offset"});
+  test::expect_error([&] { ModelConfig::parse(with("max_position_embeddings", -5), "c.json"); },
+                     ErrorKind::kCorrupt, {"max_position_embeddings must be positive"});
+}
+
 TEST(ModelConfig, MaxTokensFollowsThePositionTable) {
   const auto c = ModelConfig::load(test::fixtures() / "reranker" / "config.json");
   EXPECT_EQ(c.max_tokens(), 512);

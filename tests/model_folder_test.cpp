@@ -191,7 +191,8 @@ TEST(ModelFolder, FolderWithOnlyTokenizerJsonLoadsAndIsWrittenWithBoth) {
   write_model_folder(dir / "out", mf, weight_tensors(w));
   ASSERT_TRUE(fs::exists(dir / "out" / "sentencepiece.bpe.model"));
   const Tokenizer spm = Tokenizer::load(dir / "out" / "sentencepiece.bpe.model");
-  const Tokenizer orig = Tokenizer::load(test::fixtures() / "tokenizer" / "sentencepiece.bpe.model");
+  const Tokenizer orig =
+      Tokenizer::load(test::fixtures() / "tokenizer" / "sentencepiece.bpe.model");
   for (const char* text : {"Einführung in Excel", "Grundlagen der Buchhaltung: Kontenrahmen"}) {
     EXPECT_EQ(spm.encode(text, 512), orig.encode(text, 512)) << text;
   }
@@ -201,6 +202,25 @@ TEST(ModelFolder, FolderWithOnlyTokenizerJsonLoadsAndIsWrittenWithBoth) {
   EXPECT_EQ(tj.source(), TokenizerSource::kTokenizerJson);
   EXPECT_EQ(tj.encode("Grundlagen der Buchhaltung", 512),
             orig.encode("Grundlagen der Buchhaltung", 512));
+}
+
+// transformers stores model_max_length 1e30 for "no limit"; a folder without config.json took it
+// as a limit and converted it to size_t with undefined behaviour (found by fuzzing). It is no
+// limit; and sentence_bert_config.json's max_seq_length must be a whole number too.
+TEST(ModelFolder, HugeModelMaxLengthIsNoLimit) {
+  test::TempDir dir;
+  const fs::path m = dir / "m";
+  fs::create_directories(m);
+  fs::copy_file(test::fixtures() / "tokenizer" / "sentencepiece.bpe.model",
+                m / "sentencepiece.bpe.model");
+  test::spit(m / "tokenizer_config.json",
+             R"({"model_max_length": 1000000000000000019884624838656})");
+  EXPECT_EQ(ModelFolder::read(m).tokenizer_max_length(), 0u);
+  test::spit(m / "tokenizer_config.json", R"({"model_max_length": 256})");
+  EXPECT_EQ(ModelFolder::read(m).tokenizer_max_length(), 256u);
+  test::spit(m / "sentence_bert_config.json", R"({"max_seq_length": 1e300})");
+  test::expect_error([&] { ModelFolder::read(m); }, ErrorKind::kCorrupt,
+                     {"sentence_bert_config.json: key 'max_seq_length' must be a whole number"});
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "model/torch_checkpoint.h"
 #include "model/weights.h"
 #include "skillmatch/core/error.h"
 #include "test_util.h"
@@ -158,6 +159,62 @@ TEST(Weights, UnreadablePytorchModelBinSaysSo) {
   test::spit(dir / "pytorch_model.bin", "not a zip archive at all");
   test::expect_error([&] { WeightSource::open(dir.path(), "x"); }, ErrorKind::kUnsupported,
                      {"pytorch_model.bin", "model.safetensors"});
+}
+
+// The checks made before libtorch unpickles a checkpoint (found by fuzzing: libtorch allocated
+// the 1.9 GB a damaged string length asked for, and gave a storage the size its pickle claimed
+// over a record of 32 bytes, so that reading the tensor ran past the buffer). The whole-file
+// cases are inputs of fuzz/regressions/pytorch_bin, replayed by ctest.
+template <std::size_t N>
+std::string bytes(const char (&s)[N]) {
+  return std::string(s, N - 1);
+}
+
+TEST(Weights, PickleIsCheckedBeforeLibtorchSeesIt) {
+  // ('storage', torch.FloatStorage, '0', 'cpu', 8) as torch.save writes it, then STOP.
+  const std::string storage = bytes(
+      "\x80\x02(X\x07\x00\x00\x00"
+      "storageq\x00"
+      "ctorch\nFloatStorage\nq\x01X\x01\x00\x00\x00"
+      "0q\x02X\x03\x00\x00\x00"
+      "cpuq\x03K\x08tq\x04Q.");
+  const std::vector<PickledStorage> s = check_pickle(storage, "p");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].key, "0");
+  EXPECT_EQ(s[0].type, "FloatStorage");
+  EXPECT_EQ(s[0].numel, 8);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {bytes("\x80\x02X\x00\x00\x00\x70."), "ends before the data"},
+      {"\x80\x02}q\x05.", "memo index 5 out of order"},
+      {bytes("\x80\x02h\x00."), "memo index 0 was never set"},
+      {"\x80\x02\xff.", "unknown opcode 0xff"},
+      {"\x80\x02}", "ends before the data of this opcode (no STOP?)"},
+      {"\x80\x02R.", "the stack has no value"},
+      {"\x80\x02(K\x01K\x02tQ.", "a persistent id is not ('storage'"},
+  };
+  for (const auto& [pickle, message] : bad) {
+    test::expect_error([&] { check_pickle(pickle, "p"); }, ErrorKind::kCorrupt,
+                       {"p: damaged pickle at byte", message});
+  }
+  // _rebuild_tensor_v2(storage of 8 floats, offset, (4, 2), (2, 1), False): libtorch sets the
+  // view unchecked, so offset 43 read past the record (found by fuzz_pytorch_bin).
+  auto rebuild = [&](const std::string& offset) {
+    return bytes(
+               "\x80\x02"
+               "ctorch._utils\n_rebuild_tensor_v2\n(") +
+           storage.substr(2, storage.size() - 3) + offset +
+           bytes("K\x04K\x02\x86K\x02K\x01\x86\x89tR.");
+  };
+  EXPECT_EQ(check_pickle(rebuild(bytes("K\x00")), "p").size(), 1u);
+  test::expect_error([&] { check_pickle(rebuild(bytes("K\x2b")), "p"); }, ErrorKind::kCorrupt,
+                     {"a tensor reaches past the 8 elements of its storage"});
+  test::expect_error(
+      [&] {
+        check_pickle(bytes("\x80\x02"
+                           "ctorch\nsecret\n."),
+                     "p");
+      },
+      ErrorKind::kUnsupported, {"the global torch secret is not part of a state dict of tensors"});
 }
 
 TEST(Weights, FolderWithoutWeightsOrWithShards) {

@@ -229,6 +229,17 @@ TEST_F(ServerTest, OpenAiEmbeddingsFloatAndBase64) {
     std::memcpy(&x, bytes.data() + 4 * k, 4);
     EXPECT_EQ(x, single[k].get<float>());
   }
+  // usage counts the ids embedded: those /tokenize gives (specials included).
+  std::size_t ids = 0;
+  for (const auto& seq : post(c, "/tokenize", {{"inputs", {"Excel", "Buchhaltung"}}})) {
+    ids += seq.size();
+  }
+  EXPECT_EQ(f["usage"]["prompt_tokens"], ids);
+  EXPECT_EQ(f["usage"]["total_tokens"], ids);
+  // As TEI: no truncation unless the service runs with --auto-truncate.
+  const json long_input =
+      post(c, "/v1/embeddings", {{"input", std::string(2000, 'a') + " b"}}, 413);
+  EXPECT_SCHEMA(long_input, "OpenAICompatErrorResponse");
   const json err = post(c, "/v1/embeddings", {{"input", json::array()}}, 413);
   EXPECT_SCHEMA(err, "OpenAICompatErrorResponse");
   EXPECT_EQ(err["code"], 413);
@@ -278,16 +289,18 @@ TEST_F(ServerTest, SimilarityTokenizeDecodeInfoHealthMetrics) {
     for (const auto& tok : t[0]) ids.push_back(tok["id"]);
     EXPECT_EQ(json(ids), want[i]["ids"]);
     EXPECT_TRUE(t[0][0]["special"].get<bool>());
-    // Offsets point at the token's text in the input.
+    // Offsets point at the token's text in the input, and "text" is that slice (as TEI).
     const std::string text = want[i]["text"];
+    std::size_t located = 0;
     for (const auto& tok : t[0]) {
       if (tok["start"].is_null() || tok["stop"] == tok["start"]) continue;
-      std::string piece = tok["text"];
-      if (piece.rfind("\xE2\x96\x81", 0) == 0) piece.erase(0, 3);
+      ++located;
       EXPECT_EQ(text.substr(tok["start"],
                             tok["stop"].get<std::size_t>() - tok["start"].get<std::size_t>()),
-                piece);
+                tok["text"].get<std::string>());
+      EXPECT_EQ(tok["text"].get<std::string>().rfind("\xE2\x96\x81", 0), std::string::npos);
     }
+    EXPECT_GT(located, 0u);
   }
   const json plain = post(c, "/tokenize", {{"inputs", "Excel"}, {"add_special_tokens", false}});
   EXPECT_FALSE(plain[0][0]["special"].get<bool>());
@@ -310,6 +323,8 @@ TEST_F(ServerTest, SimilarityTokenizeDecodeInfoHealthMetrics) {
   EXPECT_EQ(info["reranker"]["model_id"], (fixtures() / "reranker").string());
   EXPECT_EQ(info["skillmatch"]["matching"], "hybrid + rerank");
 
+  post(c, "/embed", {{"inputs", "Excel"}});
+  post(c, "/rerank", {{"query", "Excel"}, {"texts", {"Tabellen"}}});
   auto h = const_cast<httplib::Client&>(c).Get("/health");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 200);
@@ -626,6 +641,46 @@ TEST(ServerLifecycle, AcknowledgedFeedbackSurvivesKill9AndSigtermDrains) {
   EXPECT_EQ(s.stop(), 0);
   slow.join();
   EXPECT_NE(s.log().find("stopping (SIGTERM)"), std::string::npos);
+}
+
+// An import into the workspace while the service runs: the service embeds the new skills in the
+// background (the match routes and /health answer 503 meanwhile, never 4xx or 500), then
+// matches over them; the model routes go on throughout.
+TEST(ServerLifecycle, AnImportWhileServingIsEmbeddedInTheBackground) {
+  test::TempDir dir;
+  const fs::path ws = sample_workspace(dir.path());
+  Server s(ws, {"-e", (fixtures() / "embedder-mean").string()});
+  auto c = s.client();
+  const json before = post(c, "/v1/match", {{"text", "Kompetenzen der Lehrkraft"}, {"top", 50}});
+  for (const auto& r : before["results"]) EXPECT_NE(r["taxonomy"], "greta");
+
+  const std::string import =
+      kCli + " import greta '" +
+      (fs::path(SKILLMATCH_SHIPPED_DATA) / "greta" / "greta_facets_de.csv").string() + "' -w '" +
+      ws.string() + "' > /dev/null";
+  ASSERT_EQ(std::system(import.c_str()), 0);
+
+  std::set<int> statuses;
+  bool found = false;
+  for (int i = 0; i < 600 && !found; ++i) {
+    auto r = c.Post("/v1/match",
+                    json{{"text", "Kompetenzen der Lehrkraft"}, {"taxonomy", "greta"}}.dump(),
+                    "application/json");
+    ASSERT_TRUE(r);
+    statuses.insert(r->status);
+    if (r->status == 503) {
+      EXPECT_SCHEMA(json::parse(r->body), "ErrorResponse");
+      EXPECT_EQ(post(c, "/embed", {{"inputs", "Excel"}}).size(), 1u);  // the models serve on
+    } else if (r->status == 200) {
+      const json j = json::parse(r->body);
+      found = !j["results"].empty() && j["results"][0]["taxonomy"] == "greta";
+    }
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(found) << s.log();
+  for (int st : statuses) EXPECT_TRUE(st == 200 || st == 503) << st;
+  EXPECT_EQ(c.Get("/health")->status, 200);
+  EXPECT_NE(s.log().find("embedding its new skills"), std::string::npos) << s.log();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // tokenizer.json against Hugging Face's Rust tokenizers (golden files made with the npm binding,
 // tests/tools/make_tokenizer_json_golden.sh, and a live run when the npm packages are installed),
 // against SentencePiece (the fixture model), and the writers of both file kinds.
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -623,6 +624,18 @@ TEST(TokenizerJsonErrors, UnsupportedComponentsAreNamed) {
                                 const std::vector<std::string>& parts) {
     expect_load_error(dir, change, ErrorKind::kUnsupported, parts);
   };
+  // A sequence twice in a template: truncation makes room for it once, so pairs came out longer
+  // than their max length (found by fuzz_tokenizer_json).
+  expect_unsupported(
+      [](json& j) {
+        j["post_processor"]["pair"].push_back({{"Sequence", {{"id", "B"}, {"type_id", 0}}}});
+      },
+      {"a template with $B twice", "post_processor.pair[6].Sequence"});
+  expect_unsupported(
+      [](json& j) {
+        j["post_processor"]["single"].push_back({{"Sequence", {{"id", "A"}, {"type_id", 0}}}});
+      },
+      {"a template with $A twice", "post_processor.single[3].Sequence"});
   expect_unsupported(
       [](json& j) {
         j["normalizer"]["normalizers"][1] = {{"type", "NFKC"}};
@@ -683,6 +696,76 @@ TEST(TokenizerJsonErrors, Writers) {
   const fs::path p = write_json(dir, j);
   expect_error([&] { sentencepiece_model_from_tokenizer_json(p); }, ErrorKind::kUnsupported,
                {p.string(), "XLM-R"});
+}
+
+// A long run of characters the vocabulary lacks is one fused <unk> token; fusing grew the token
+// at its front per character, quadratic: 1 MB of "<" took minutes (found with hand-made texts
+// at the length a match request allows, past what the fuzzers generate).
+TEST(TokenizerJson, LongRunsOfUnknownCharactersTakeLinearTime) {
+  const std::string text(1u << 20, '<');
+  const auto start = std::chrono::steady_clock::now();
+  const TokenIds ids = current().encode_pieces(text);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LE(ids.size(), 2u);
+  EXPECT_EQ(ids.back(), Tokenizer::kUnk);
+  EXPECT_LT(seconds, 20.0);  // about 0.2 s; quadratic, it took minutes
+}
+
+// A Replace regex that backtracks exponentially, or matches a quantified group so often that its
+// recursion would overflow the stack, gives up with an error naming the file and the regex
+// (before: a hang, and a crash for "(?:ab)+" on 200 KB of "ab").
+TEST(TokenizerJson, PathologicalRegexesGiveUp) {
+  using text::SimpleRegex;
+  expect_error([&] { SimpleRegex("(a|a)*b", "f.json: key 'k'").find_all(std::string(40, 'a')); },
+               ErrorKind::kUnsupported,
+               {"f.json: key 'k': regex \"(a|a)*b\" on a text of 40 bytes", "backtracks more"});
+  std::string abs;
+  for (int i = 0; i < 100000; ++i) abs += "ab";
+  expect_error([&] { SimpleRegex("(?:ab)+", "f.json: key 'k'").find_all(abs); },
+               ErrorKind::kUnsupported, {"nests deeper than 2000 levels"});
+  // What XLM-R's files use stays linear on a long text.
+  std::string spaced;
+  for (int i = 0; i < 200000; ++i) spaced += "a   ";
+  EXPECT_EQ(SimpleRegex(" {2,}", "t").find_all(spaced).size(), 200000u);
+  test::TempDir dir;
+  json j = current_json();
+  j["normalizer"]["normalizers"][2]["pattern"] = {{"Regex", "( | )*x"}};
+  const fs::path p = write_json(dir, j);
+  const Tokenizer t = Tokenizer::load(p);
+  expect_error([&] { t.encode_pieces(std::string(60, ' ') + "y"); }, ErrorKind::kUnsupported,
+               {p.string(), "normalizer.normalizers[2].pattern", "backtracks more"});
+}
+
+// What a tokenizer.json holds is not bounded by anything but its size: a piece of 1 MB (the
+// vocabulary trie was built by recursion per byte: a stack overflow) and 50,000 added tokens
+// (each compared with every earlier one at load and at every position of a text: 20,000 took 18 s
+// on a 100 KB text) load and encode in linear time.
+TEST(TokenizerJson, LongPiecesAndManyAddedTokens) {
+  test::TempDir dir;
+  json j = current_json();
+  j["model"]["vocab"].push_back({std::string(1u << 20, 'x'), -30.0});
+  const fs::path p = write_json(dir, j, "long.json");
+  const Tokenizer t = Tokenizer::load(p);
+  EXPECT_FALSE(t.encode_pieces("Kurs xx").empty());
+  j = current_json();
+  const auto size = j["model"]["vocab"].size();
+  for (std::size_t i = 0; i < 50000; ++i) {
+    j["added_tokens"].push_back({{"id", size + i},
+                                 {"content", "[tok" + std::to_string(i) + "]"},
+                                 {"special", i % 2 == 0},
+                                 {"normalized", i % 3 == 0}});
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const Tokenizer many = Tokenizer::load(write_json(dir, j, "many.json"));
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "Kurs [tok" + std::to_string(i * 7) + "] ";
+  const TokenIds ids = many.encode_pieces(text);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), *many.token_to_id("[tok7]")), 1);
+  EXPECT_EQ(*many.token_to_id("[tok49999]"), static_cast<std::int32_t>(size + 49999));
+  EXPECT_LT(seconds, 30.0);  // a few seconds in a debug build; quadratic, it took hours
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -211,5 +211,29 @@ TEST(Tokenizer, LoadErrorsNameTheFile) {
   EXPECT_THROW(Tokenizer::load(dir / "empty.model"), Error);
 }
 
+// XLM-R's numbering needs <unk>, <s>, </s> as SentencePiece pieces 0, 1, 2: a model of one
+// <unk> piece encoded every text to id 3 in a vocabulary of 3 ids (found by fuzz_spm_model).
+TEST(Tokenizer, SentencePieceModelMustBeLaidOutLikeXlmR) {
+  test::TempDir dir;
+  auto piece = [](const std::string& text, char type) {
+    const std::string body = std::string("\x0a") + static_cast<char>(text.size()) + text + "\x18" +
+                             static_cast<char>(type);
+    return std::string("\x0a") + static_cast<char>(body.size()) + body;
+  };
+  const std::string normalizer = std::string("\x1a\x0a\x0a\x08") + "identity";
+  test::spit(dir / "one.model", piece("<unk>", 2) + normalizer);
+  test::expect_error([&] { Tokenizer::load(dir / "one.model"); }, ErrorKind::kUnsupported,
+                     {"one.model: not laid out like XLM-R's", "has 1 pieces"});
+  test::spit(dir / "late.model",
+             piece("<s>", 3) + piece("</s>", 3) + piece("<unk>", 2) + piece("a", 1) + normalizer);
+  test::expect_error([&] { Tokenizer::load(dir / "late.model"); }, ErrorKind::kUnsupported,
+                     {"late.model: not laid out like XLM-R's"});
+  test::spit(dir / "ok.model",
+             piece("<unk>", 2) + piece("<s>", 3) + piece("</s>", 3) + piece("a", 1) + normalizer);
+  const Tokenizer t = Tokenizer::load(dir / "ok.model");
+  EXPECT_EQ(t.vocab_size(), 6);
+  EXPECT_EQ(t.encode_pieces("ab"), (TokenIds{Tokenizer::kUnk, 4, Tokenizer::kUnk}));  // ▁ a b
+}
+
 }  // namespace
 }  // namespace skillmatch

@@ -3,6 +3,9 @@
 #include "skillmatch/catalog/workspace.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <chrono>
 
 #include "catalog/sqlite.h"
 #include "core/zip.h"
@@ -80,6 +83,23 @@ TEST(TaxonomyImport, PlainEscoListAndCustomFormats) {
   ASSERT_EQ(jl.skills.size(), 2u);
   EXPECT_EQ(jl.skills[0].alt_labels.size(), 2u);
   EXPECT_EQ(jl.skills[1].description, "bee");
+}
+
+// Repeated alternative labels are dropped by a set: comparing each with all before was
+// quadratic, 200,000 labels in one field took 18 s (a record may hold 16 MB).
+TEST(TaxonomyImport, ManyAlternativeLabelsTakeLinearTime) {
+  test::TempDir dir;
+  std::string labels;
+  for (int i = 0; i < 300000; ++i) labels += (i ? "|" : "") + std::to_string(i % 250000);
+  test::spit(dir / "many.csv", "uri,label,alt_labels\nu1,A," + labels + "\n");
+  const auto start = std::chrono::steady_clock::now();
+  const auto t = read_custom_taxonomy(dir / "many.csv", "many");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(t.skills.size(), 1u);
+  EXPECT_EQ(t.skills[0].alt_labels.size(), 250000u);
+  EXPECT_EQ(t.skills[0].alt_labels[7], "7");
+  EXPECT_LT(seconds, 20.0);  // well under a second; quadratic, it took minutes
 }
 
 TEST(TaxonomyImport, BadFilesNameFileAndLine) {
@@ -390,6 +410,68 @@ TEST(EscoExport, RealEnglishExportIfPresent) {
   EXPECT_EQ(e.collections.size(), 6u);
 }
 
+// A ZIP archive of stored entries, as ESCO's exports are laid out (for hand-made cases).
+std::string stored_zip(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string out, central;
+  auto u16 = [](std::string& s, unsigned v) {
+    s += static_cast<char>(v & 0xff);
+    s += static_cast<char>((v >> 8) & 0xff);
+  };
+  auto u32 = [&](std::string& s, unsigned long v) {
+    u16(s, static_cast<unsigned>(v & 0xffff));
+    u16(s, static_cast<unsigned>(v >> 16));
+  };
+  for (const auto& [name, data] : entries) {
+    const unsigned long crc =
+        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()));
+    const unsigned long offset = out.size();
+    u32(out, 0x04034b50);
+    u16(out, 20), u16(out, 0), u16(out, 0), u16(out, 0), u16(out, 0);
+    u32(out, crc), u32(out, data.size()), u32(out, data.size());
+    u16(out, static_cast<unsigned>(name.size())), u16(out, 0);
+    out += name + data;
+    u32(central, 0x02014b50);
+    u16(central, 20), u16(central, 20), u16(central, 0), u16(central, 0), u16(central, 0),
+        u16(central, 0);
+    u32(central, crc), u32(central, data.size()), u32(central, data.size());
+    u16(central, static_cast<unsigned>(name.size()));
+    for (int i = 0; i < 4; ++i) u16(central, 0);
+    u32(central, 0), u32(central, offset);
+    central += name;
+  }
+  const unsigned long at = out.size();
+  out += central;
+  u32(out, 0x06054b50);
+  u16(out, 0), u16(out, 0);
+  u16(out, static_cast<unsigned>(entries.size())), u16(out, static_cast<unsigned>(entries.size()));
+  u32(out, central.size()), u32(out, at);
+  u16(out, 0);
+  return out;
+}
+
+// Errors inside an export's entries name the archive and the entry (they named a temporary
+// file that no longer existed), and the names of the entries read are text (found by fuzzing: a
+// collection named by an entry with NUL bytes reached the taxonomy).
+TEST(EscoExport, ErrorsNameArchiveAndEntry) {
+  test::TempDir dir;
+  const std::string skills = "conceptUri,preferredLabel\nu1,Label\n";
+  test::spit(dir / "ok.zip", stored_zip({{"skills_de.csv", skills},
+                                         {"x/greenSkillsCollection_de.csv", "conceptUri\nu1\n"}}));
+  const TaxonomyData ok = read_esco_export(dir / "ok.zip", "esco", "1", "de");
+  EXPECT_EQ(ok.info.source, (dir / "ok.zip").string() + ":skills_de.csv");
+  ASSERT_EQ(ok.collections.size(), 1u);
+  EXPECT_EQ(ok.collections[0].first, "green");
+  test::spit(dir / "bad.zip", stored_zip({{"skills_de.csv", skills + "u2,\"open\n"}}));
+  test::expect_error([&] { read_esco_export(dir / "bad.zip", "esco", "1", "de"); },
+                     ErrorKind::kInvalidArgument,
+                     {(dir / "bad.zip").string() + ":skills_de.csv line 3: a quoted field"});
+  test::spit(dir / "nul.zip",
+             stored_zip({{"skills_de.csv", skills},
+                         {std::string("a\0b", 3) + "SkillsCollection_de.csv", ""}}));
+  test::expect_error([&] { read_esco_export(dir / "nul.zip", "esco", "1", "de"); },
+                     ErrorKind::kCorrupt, {"nul.zip: an entry named like an ESCO file"});
+}
+
 TEST(Zip, DamagedArchivesAreRefused) {
   test::TempDir dir;
   const std::string good = test::slurp(test::test_data() / "esco_export_sample.zip");
@@ -405,6 +487,29 @@ TEST(Zip, DamagedArchivesAreRefused) {
   const ZipReader ok(test::test_data() / "esco_export_sample.zip");
   EXPECT_TRUE(ok.contains("README.txt"));
   EXPECT_EQ(ok.read("README.txt"), "sample of the ESCO v1.1.0 English export");
+}
+
+// The sizes of an entry's header are checked against the data, never allocated ahead of it (the
+// fuzzer's first finding: 48 bytes claiming 540 MB made the reader allocate them).
+TEST(Zip, SizesInTheHeaderAreNotTrusted) {
+  test::TempDir dir;
+  const std::string good = test::slurp(test::test_data() / "esco_export_sample.zip");
+  const std::size_t central = good.find("PK\x01\x02");
+  ASSERT_NE(central, std::string::npos);
+  const std::string name = good.substr(central + 46, 13);
+  ASSERT_EQ(name, "skills_en.csv");
+  auto with_size = [&](std::uint32_t size) {
+    std::string z = good;
+    for (int i = 0; i < 4; ++i) z[central + 24 + i] = static_cast<char>(size >> (8 * i));
+    return z;
+  };
+  test::spit(dir / "huge.zip", with_size(0xC0000000u));
+  test::expect_error([&] { ZipReader(dir / "huge.zip").read(name); }, ErrorKind::kCorrupt,
+                     {"huge.zip: skills_en.csv: damaged compressed data"});
+  test::spit(dir / "small.zip", with_size(10));
+  test::expect_error(
+      [&] { ZipReader(dir / "small.zip").read(name); }, ErrorKind::kCorrupt,
+      {"small.zip: skills_en.csv: the compressed data holds more than the 10 bytes"});
 }
 
 }  // namespace

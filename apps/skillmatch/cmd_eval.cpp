@@ -17,15 +17,10 @@ namespace skillmatch::cli {
 namespace {
 
 // The options a configuration may set (the corpus filter is one for all of them).
-const std::set<std::string> kConfigKeys = {"embedder",        "reranker",
-                                           "template",        "dtype",
-                                           "batch-size",      "mode",
-                                           "fusion",          "rrf-k",
-                                           "dense-weight",    "bm25-weights",
-                                           "rerank",          "rerank-template",
-                                           "max-length",      "query-max-length",
-                                           "pair-truncation", "ann",
-                                           "ef-search"};
+const std::set<std::string>& config_keys() {
+  static const std::set<std::string> keys = match_option_table().names_in(kScopeConfig);
+  return keys;
+}
 
 // One configuration as given on the command line: "name=x,mode=hybrid,reranker=DIR,...",
 // read by the match options' table over the defaults; "reranker=none" and "ann=hnsw|exact"
@@ -49,10 +44,10 @@ EvalRequest::Config parse_config(const std::string& text, const MatchOptions& de
     }
     try {
       SM_CHECK(
-          kConfigKeys.count(key),
+          config_keys().count(key),
           ErrorKind::kInvalidArgument, "unknown key '" + key + "' (name, " + [] {
             std::string s;
-            for (const auto& k : kConfigKeys) s += (s.empty() ? "" : ", ") + k;
+            for (const auto& k : config_keys()) s += (s.empty() ? "" : ", ") + k;
             return s;
           }() + ")");
       match_option_table().set(c.options, key, value);
@@ -179,7 +174,7 @@ void add_eval_command(CLI::App& app) {
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  FlagSpec config_flags{kConfigKeys, {}, {{"embedder", "-e"}, {"reranker", "-r"}}, {}};
+  FlagSpec config_flags{config_keys(), {}, {{"embedder", "-e"}, {"reranker", "-r"}}, {}};
   add_table_options(*sub, match_option_table(), cmd->defaults, config_flags);
   // The corpus: the skills positives resolve to and rankings return.
   add_table_options(*sub, match_option_table(), cmd->defaults,

@@ -168,9 +168,9 @@ void add_match_commands(CLI::App& app) {
            "--shard",
            [cmd](const std::string& v) {
              const auto slash = v.find('/');
-             SM_CHECK(slash != std::string::npos, ErrorKind::kInvalidArgument,
-                      "--shard: expected K/N (e.g. 0/4: the first of four shards), got '" + v +
-                          "'");
+             SM_CHECK(
+                 slash != std::string::npos, ErrorKind::kInvalidArgument,
+                 "--shard: expected K/N (e.g. 0/4: the first of four shards), got '" + v + "'");
              cmd->shards = parse_count("--shard N", v.substr(slash + 1), 1, 100000);
              cmd->shard = parse_count("--shard K", v.substr(0, slash), 0, cmd->shards - 1);
            },

@@ -210,6 +210,13 @@ void add_model_commands(CLI::App& app) {
     sub->add_option("--revision", opts->revision, "branch, tag or commit")->capture_default_str();
     sub->add_option("--endpoint", opts->endpoint,
                     "Hub URL (default $HF_ENDPOINT or huggingface.co)");
+    sub->add_option_function<std::string>(
+           "--timeout",
+           [opts](const std::string& v) {
+             opts->timeout_seconds = static_cast<int>(parse_count("--timeout", v, 1, 3600));
+           },
+           "seconds to wait for a connection or the next bytes (1 to 3600, default 30)")
+        ->type_name("S");
     sub->callback([opts, id] {
       opts->progress = [bars = progress_bars()](const std::string& file, std::uint64_t done,
                                                 std::uint64_t total) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -28,14 +29,23 @@ int usage_error(const std::string& message) {
 // scheduler tick: measured 60x slower service throughput with two busy neighbours. Passive
 // waiting costs microseconds per region. The OpenMP runtime reads the policy when it is loaded,
 // before main, so the program starts itself again with it set (unless the user chose one).
-void wait_passively(char** argv) {
+// Only the commands that run models pay for the second start (about 0.4 s of loading libtorch).
+void wait_passively(int argc, char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("SKILLMATCH_NO_REEXEC")) return;
+  static const char* const kComputing[] = {"embed", "rerank", "index", "match",
+                                           "eval",  "serve",  "train", "mine-negatives"};
+  bool computes = false;
+  for (int i = 1; i < argc && !computes; ++i) {
+    for (const char* c : kComputing) computes = computes || std::strcmp(argv[i], c) == 0;
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) return;
+  }
+  if (!computes) return;
   ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
   ::execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
 }
 
 int main(int argc, char** argv) {
-  wait_passively(argv);
+  wait_passively(argc, argv);
   CLI::App app{"skillmatch: tag course descriptions with the skills they teach"};
   app.require_subcommand(1);
   app.add_option_function<std::string>(

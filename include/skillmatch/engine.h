@@ -9,7 +9,9 @@
 // and from JSON bodies with the same names, ranges and messages.
 //
 // Ownership: an Engine owns its models, vectors, indexes and workspace connections; results are
-// values. Models are shared by all callers and never unloaded while the Engine lives.
+// values. Models are shared by all callers and never unloaded while the Engine lives. A model
+// name (a folder or a Hub id) is resolved to its folder once per Engine: a `pull` that moves a
+// Hub id to a new revision is seen by the next Engine, not by a running one.
 //
 // Thread-safety: any number of threads may call one Engine at once. Models and vectors are
 // shared read-only (a model is loaded once however many threads ask for it at the same time);
@@ -79,8 +81,9 @@ struct EngineOptions {
   int threads = 0;                 // compute threads of the models; 0: all available cores
   BatchingOptions batching;
   // Reranker scores kept, keyed by the pair's token ids, so that an editor's repeated request
-  // is not scored again (0: none).
-  std::size_t rerank_cache_entries = 200000;
+  // is not scored again (0: none; the service keeps 200,000). A cached score was computed in
+  // another batch, so it may differ from a fresh one in the last bits of float32.
+  std::size_t rerank_cache_entries = 0;
   // Notes for the user ("imported ...", "indexing 13891 skills ...").
   std::function<void(const std::string& message)> log;
   // Progress of long steps (indexing): what, done, total.
@@ -235,6 +238,10 @@ struct EvalReport {
   std::shared_ptr<const SkillResolver> resolver;
 };
 
+// The taxonomy an import request names, read and checked (no workspace involved): every file
+// of the request is read before anything is written. Errors name the file and line.
+TaxonomyData read_import(const ImportRequest& request);
+
 // ================================================================ training (begin)
 // `train embedder`, `train reranker` and `mine-negatives`: requests of the trainer (see
 // skillmatch/train/trainer.h for the settings and what they mean) and of hard-negative mining.
@@ -319,12 +326,15 @@ class Engine {
   // True for the special tokens of the model (<s>, </s>, <pad>, <unk>, <mask>).
   bool is_special_token(std::int32_t id, const std::string& model);
   // Embeddings [texts.size(), dimension], float32, in input order. An empty text is embedded
-  // as "<s></s>" (as sentence-transformers does).
-  Matrix embed(const std::vector<std::string>& texts, const EmbedOptions& options);
+  // as "<s></s>" (as sentence-transformers does). `tokens`, when given, receives the number of
+  // token ids embedded (prompt and special tokens included, after truncation).
+  Matrix embed(const std::vector<std::string>& texts, const EmbedOptions& options,
+               std::size_t* tokens = nullptr);
   // Embeddings of token ids as given (specials included, as /tokenize gives them); ids outside
   // the vocabulary are refused, sequences longer than the model takes are cut or refused as
   // `options.truncate` says.
-  Matrix embed_ids(const std::vector<TokenIds>& ids, const EmbedOptions& options);
+  Matrix embed_ids(const std::vector<TokenIds>& ids, const EmbedOptions& options,
+                   std::size_t* tokens = nullptr);
   // Raw logits in input order (sigmoid() gives FlagReranker's normalize=True).
   std::vector<float> rerank(const std::vector<TextPair>& pairs, const RerankOptions& options);
 
@@ -372,6 +382,9 @@ class Engine {
   PullResult pull(const std::string& repo_id, const PullOptions& options = {});
 
   EngineStats stats() const;
+  // The workspace's generation (Workspace::generation()): it changes with every import, so a
+  // long-running caller can tell when the skills changed.
+  std::uint64_t generation();
 
   // ---------------------------------------------------------------- training (begin)
   // Fine-tunes a bi-encoder / cross-encoder and writes the Hugging Face folder settings.out

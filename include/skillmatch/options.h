@@ -58,6 +58,15 @@ namespace detail {
 [[noreturn]] void throw_options_not_object();
 }  // namespace detail
 
+// Where an option may be set, besides the command line and a library call: a request to the
+// HTTP service (not the models: they are the service's), an evaluation configuration (models
+// and retrieval; filters and cut-offs are one for all configurations).
+enum OptionScope : unsigned {
+  kScopeRequest = 1,
+  kScopeConfig = 2,
+  kScopeEverywhere = kScopeRequest | kScopeConfig,
+};
+
 template <class T>
 struct Option {
   std::string name;         // kebab-case: "dense-weight"
@@ -66,6 +75,7 @@ struct Option {
   bool flag = false;        // a yes/no option: the command line takes --name (or --no-name)
   bool default_on = false;  // for a flag: its default
   bool list = false;        // each occurrence on the command line (or each comma item) adds
+  unsigned scope = kScopeEverywhere;  // OptionScope bits
   std::function<void(T&, const std::string&)> set_text;
   std::function<void(T&, const nlohmann::json&)> set_json;
 };
@@ -115,6 +125,23 @@ class OptionTable {
     std::vector<std::string> out;
     for (const auto& o : options_) out.push_back(o.name);
     return out;
+  }
+  // The names of the options that may (or may not) be set in `scope`.
+  std::set<std::string> names_in(OptionScope scope, bool in = true) const {
+    std::set<std::string> out;
+    for (const auto& o : options_) {
+      if (((o.scope & scope) != 0) == in) out.insert(o.name);
+    }
+    return out;
+  }
+  // Limits where the options called `names` may be set.
+  OptionTable& set_scope(std::initializer_list<std::string_view> names, unsigned scope) {
+    for (const auto name : names) {
+      for (auto& o : options_) {
+        if (o.name == name) o.scope = scope;
+      }
+    }
+    return *this;
   }
 
   static std::string canonical(std::string_view name) {

@@ -6,6 +6,7 @@
 
 #include "catalog/sqlite.h"
 #include "skillmatch/core/error.h"
+#include "skillmatch/core/time.h"
 
 namespace fs = std::filesystem;
 
@@ -56,15 +57,6 @@ std::vector<Skill> skills_from(const std::string& text, const std::string& where
   return out;
 }
 
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
 
 struct FeedbackStore::Impl {
@@ -88,9 +80,14 @@ FeedbackStore FeedbackStore::open(const fs::path& file) {
       sql::Stmt v(db, "SELECT value FROM meta WHERE key = 'feedback_format'");
       SM_CHECK(v.step(), ErrorKind::kCorrupt,
                file.string() + " is a SQLite database but not a skillmatch feedback store");
+      const std::string format = v.text(0);
+      SM_CHECK(!format.empty() && format.size() < 9 &&
+                   format.find_first_not_of("0123456789") == std::string::npos,
+               ErrorKind::kCorrupt,
+               file.string() + ": the feedback format '" + format + "' is not a number");
       SM_CHECK(
-          std::stoi(v.text(0)) <= kFormatVersion, ErrorKind::kUnsupported,
-          file.string() + " was written by a newer skillmatch (feedback format " + v.text(0) + ")");
+          std::stoi(format) <= kFormatVersion, ErrorKind::kUnsupported,
+          file.string() + " was written by a newer skillmatch (feedback format " + format + ")");
     }
   }
   sql::Transaction tx(db);
@@ -108,7 +105,7 @@ std::int64_t FeedbackStore::add(const FeedbackEntry& e) {
   sql::Stmt q(db,
               "INSERT INTO feedback(created, text, accepted, rejected, added, request_id, models) "
               "VALUES (?,?,?,?,?,?,?)");
-  q.bind(1, now_utc())
+  q.bind(1, utc_now())
       .bind(2, e.text)
       .bind(3, skills_json(e.accepted).dump())
       .bind(4, skills_json(e.rejected).dump())

@@ -5,8 +5,6 @@
 #include <optional>
 #include <unordered_set>
 
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
 #include "core/zip.h"
@@ -14,6 +12,7 @@
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
 #include "skillmatch/core/jsonl_reader.h"
+#include "skillmatch/core/utf8.h"
 
 namespace fs = std::filesystem;
 
@@ -27,15 +26,16 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+// The distinct non-empty parts of `s` between separators, in order (a set finds repeats: a field
+// of a CSV record may hold a million labels).
 std::vector<std::string> split_labels(const std::string& s, const std::string& sep) {
   std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
   std::size_t start = 0;
   while (start <= s.size()) {
     std::size_t pos = sep.empty() ? std::string::npos : s.find(sep, start);
     std::string part = trim(s.substr(start, pos == std::string::npos ? pos : pos - start));
-    if (!part.empty() && std::find(out.begin(), out.end(), part) == out.end()) {
-      out.push_back(part);
-    }
+    if (!part.empty() && seen.insert(part).second) out.push_back(std::move(part));
     if (pos == std::string::npos) break;
     start = pos + sep.size();
   }
@@ -59,14 +59,18 @@ std::optional<std::size_t> first_column(const CsvReader& csv,
 
 }  // namespace
 
-TaxonomyData read_esco_skills(const fs::path& path, const std::string& name,
-                              const std::string& version, const std::string& language) {
-  CsvReader csv(path);
+namespace {
+
+// The readers of ESCO's CSV files, on a CsvReader of a file or of an archive's entry.
+
+// `source` names the file in the taxonomy's information and in messages.
+TaxonomyData esco_skills(CsvReader& csv, const std::string& source, const std::string& name,
+                         const std::string& version, const std::string& language) {
   const std::string l = "_" + language;
   const auto uri = first_column(csv, {"conceptUri", "concept_uri"});
   const auto label = first_column(csv, {"preferredLabel", "preferredLabel" + l, "preferred_label"});
   SM_CHECK(uri && label, ErrorKind::kInvalidArgument,
-           path.string() + ": not an ESCO skills file (needs conceptUri and preferredLabel" +
+           source + ": not an ESCO skills file (needs conceptUri and preferredLabel" +
                " columns, or concept_uri and preferred_label)");
   const auto alt = first_column(csv, {"altLabels", "altLabels" + l});
   const auto desc = first_column(csv, {"description", "description" + l});
@@ -77,7 +81,7 @@ TaxonomyData read_esco_skills(const fs::path& path, const std::string& name,
               "ESCO skills (" + language + ")",
               version,
               language,
-              path.string(),
+              source,
               "ESCO: European Commission, reuse under Commission Decision 2011/833/EU",
               kEscoAttribution};
   std::unordered_set<std::string> seen;
@@ -98,83 +102,9 @@ TaxonomyData read_esco_skills(const fs::path& path, const std::string& name,
   return out;
 }
 
-namespace {
-
-// An archive entry written to a temporary file for the CSV reader, removed again.
-class ExtractedEntry {
- public:
-  ExtractedEntry(const ZipReader& zip, const std::string& entry) {
-    path_ = fs::temp_directory_path() / ("skillmatch-" + std::to_string(::getpid()) + "-" +
-                                         fs::path(entry).filename().string());
-    const std::string data = zip.read(entry);
-    write_file_atomic(path_, [&](std::FILE* f) {
-      SM_CHECK(std::fwrite(data.data(), 1, data.size(), f) == data.size(), ErrorKind::kIo,
-               "cannot write " + path_.string());
-    });
-  }
-  ~ExtractedEntry() {
-    std::error_code ec;
-    fs::remove(path_, ec);
-  }
-  ExtractedEntry(const ExtractedEntry&) = delete;
-  ExtractedEntry& operator=(const ExtractedEntry&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-}  // namespace
-
-TaxonomyData read_esco_export(const fs::path& zip_path, const std::string& name,
-                              const std::string& version, const std::string& language) {
-  const ZipReader zip(zip_path);
-  const std::string skills_name = "skills_" + language + ".csv";
-  const std::string collection_suffix = "SkillsCollection_" + language + ".csv";
-  std::string skills_entry, broader_entry, groups_entry;
-  std::vector<std::string> collection_entries;
-  for (const auto& entry : zip.names()) {
-    const std::string base = fs::path(entry).filename().string();
-    if (base == skills_name) skills_entry = entry;
-    if (base == "skillGroups_" + language + ".csv") groups_entry = entry;
-    if (base.rfind("broaderRelationsSkillPillar", 0) == 0) broader_entry = entry;
-    if (base.size() > collection_suffix.size() &&
-        base.compare(base.size() - collection_suffix.size(), collection_suffix.size(),
-                     collection_suffix) == 0) {
-      collection_entries.push_back(entry);
-    }
-  }
-  SM_CHECK(!skills_entry.empty(), ErrorKind::kInvalidArgument,
-           zip_path.string() + " has no " + skills_name +
-               " (is it an ESCO CSV export in that language? use --language)");
-  std::string v = version;
-  if (v.empty()) {
-    const std::string file = zip_path.filename().string();
-    const auto pos = file.find(" v");
-    if (pos != std::string::npos) v = file.substr(pos + 2, file.find(' ', pos + 2) - pos - 2);
-  }
-  TaxonomyData out;
+void esco_hierarchy(CsvReader& broader_csv, CsvReader& groups_csv, TaxonomyData& into) {
   {
-    const ExtractedEntry csv(zip, skills_entry);
-    out = read_esco_skills(csv.path(), name, v, language);
-  }
-  out.info.source = zip_path.string() + ":" + skills_entry;
-  if (!broader_entry.empty() && !groups_entry.empty()) {
-    const ExtractedEntry broader(zip, broader_entry);
-    const ExtractedEntry groups(zip, groups_entry);
-    read_esco_hierarchy(broader.path(), groups.path(), out);
-  }
-  for (const auto& entry : collection_entries) {
-    const ExtractedEntry csv(zip, entry);
-    out.collections.push_back({esco_collection_name(entry), read_esco_collection(csv.path())});
-  }
-  return out;
-}
-
-void read_esco_hierarchy(const fs::path& broader_csv, const fs::path& groups_csv,
-                         TaxonomyData& into) {
-  {
-    CsvReader csv(groups_csv);
+    CsvReader& csv = groups_csv;
     const std::size_t uri = csv.require_column("conceptUri");
     const std::size_t label = csv.require_column("preferredLabel");
     const auto code = csv.column("code");
@@ -185,7 +115,7 @@ void read_esco_hierarchy(const fs::path& broader_csv, const fs::path& groups_csv
       into.groups.push_back({trim(row[uri]), code ? trim(row[*code]) : "", trim(row[label])});
     }
   }
-  CsvReader csv(broader_csv);
+  CsvReader& csv = broader_csv;
   const std::size_t uri = csv.require_column("conceptUri");
   const std::size_t broader = csv.require_column("broaderUri");
   std::vector<std::string> row;
@@ -196,13 +126,86 @@ void read_esco_hierarchy(const fs::path& broader_csv, const fs::path& groups_csv
   }
 }
 
-std::vector<std::string> read_esco_collection(const fs::path& path) {
-  CsvReader csv(path);
+std::vector<std::string> esco_collection(CsvReader& csv) {
   const std::size_t uri = csv.require_column("conceptUri");
   std::vector<std::string> out;
   std::vector<std::string> row;
   while (csv.next(row)) out.push_back(trim(row[uri]));
   return out;
+}
+
+}  // namespace
+
+TaxonomyData read_esco_skills(const fs::path& path, const std::string& name,
+                              const std::string& version, const std::string& language) {
+  CsvReader csv(path);
+  return esco_skills(csv, path.string(), name, version, language);
+}
+
+TaxonomyData read_esco_export(const fs::path& zip_path, const std::string& name,
+                              const std::string& version, const std::string& language) {
+  const ZipReader zip(zip_path);
+  const std::string skills_name = "skills_" + language + ".csv";
+  const std::string collection_suffix = "SkillsCollection_" + language + ".csv";
+  std::string skills_entry, broader_entry, groups_entry;
+  std::vector<std::string> collection_entries;
+  auto ends_with = [](const std::string& s, const std::string& suffix) {
+    return s.size() > suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  for (const auto& entry : zip.names()) {
+    const std::string base = fs::path(entry).filename().string();
+    const bool wanted = base == skills_name || base == "skillGroups_" + language + ".csv" ||
+                        base.rfind("broaderRelationsSkillPillar", 0) == 0 ||
+                        ends_with(base, collection_suffix);
+    // The names of the entries read become the taxonomy's source and collection names: text,
+    // like the content.
+    SM_CHECK(!wanted || (is_valid_utf8(entry) && entry.find('\0') == std::string::npos),
+             ErrorKind::kCorrupt,
+             zip_path.string() + ": an entry named like an ESCO file (" +
+                 std::to_string(entry.size()) + " bytes) has a name that is not UTF-8 text");
+    if (base == skills_name) skills_entry = entry;
+    if (base == "skillGroups_" + language + ".csv") groups_entry = entry;
+    if (base.rfind("broaderRelationsSkillPillar", 0) == 0) broader_entry = entry;
+    if (ends_with(base, collection_suffix)) collection_entries.push_back(entry);
+  }
+  SM_CHECK(!skills_entry.empty(), ErrorKind::kInvalidArgument,
+           zip_path.string() + " has no " + skills_name +
+               " (is it an ESCO CSV export in that language? use --language)");
+  std::string v = version;
+  if (v.empty()) {
+    const std::string file = zip_path.filename().string();
+    const auto pos = file.find(" v");
+    if (pos != std::string::npos) v = file.substr(pos + 2, file.find(' ', pos + 2) - pos - 2);
+  }
+  // The entries are read in memory and named "<archive>:<entry>" in messages and the source.
+  auto entry_csv = [&](const std::string& entry) {
+    return CsvReader(zip.read(entry), zip_path.string() + ":" + entry);
+  };
+  CsvReader skills = entry_csv(skills_entry);
+  TaxonomyData out = esco_skills(skills, zip_path.string() + ":" + skills_entry, name, v, language);
+  if (!broader_entry.empty() && !groups_entry.empty()) {
+    CsvReader broader = entry_csv(broader_entry);
+    CsvReader groups = entry_csv(groups_entry);
+    esco_hierarchy(broader, groups, out);
+  }
+  for (const auto& entry : collection_entries) {
+    CsvReader csv = entry_csv(entry);
+    out.collections.push_back({esco_collection_name(entry), esco_collection(csv)});
+  }
+  return out;
+}
+
+void read_esco_hierarchy(const fs::path& broader_csv, const fs::path& groups_csv,
+                         TaxonomyData& into) {
+  CsvReader groups(groups_csv);
+  CsvReader broader(broader_csv);
+  esco_hierarchy(broader, groups, into);
+}
+
+std::vector<std::string> read_esco_collection(const fs::path& path) {
+  CsvReader csv(path);
+  return esco_collection(csv);
 }
 
 std::string esco_collection_name(const fs::path& path) {

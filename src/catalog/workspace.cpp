@@ -11,6 +11,7 @@
 #include "catalog/sqlite.h"
 #include "core/hash.h"
 #include "skillmatch/core/error.h"
+#include "skillmatch/core/time.h"
 #include "skillmatch/core/utf8.h"
 
 namespace fs = std::filesystem;
@@ -78,15 +79,6 @@ std::string content_hash(const SkillRecord& r) {
     fnv1a_mix(h, "\x1f", 1);
   }
   return hex64(h);
-}
-
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // " AND ..." clauses of a filter over `skill s JOIN taxonomy t`, with their values to bind.
@@ -245,6 +237,10 @@ Workspace Workspace::open(const fs::path& dir, bool create) {
       sql::Stmt v(db, "SELECT value FROM meta WHERE key = 'format_version'");
       SM_CHECK(v.step(), ErrorKind::kCorrupt, file.string() + ": no format_version");
       const std::string version = v.text(0);
+      SM_CHECK(!version.empty() && version.size() < 9 &&
+                   version.find_first_not_of("0123456789") == std::string::npos,
+               ErrorKind::kCorrupt,
+               file.string() + ": the workspace format '" + version + "' is not a number");
       SM_CHECK(std::stoi(version) <= kFormatVersion, ErrorKind::kUnsupported,
                file.string() + " was written by a newer skillmatch (workspace format " + version +
                    ", this program reads up to " + std::to_string(kFormatVersion) + ")");
@@ -297,7 +293,7 @@ ImportStats Workspace::Impl::import_skills(const TaxonomyInfo& info,
       .bind(5, info.source)
       .bind(6, info.licence)
       .bind(7, info.attribution)
-      .bind(8, now_utc())
+      .bind(8, utc_now())
       .run();
   sql::Stmt tid(db, "SELECT id FROM taxonomy WHERE name = ?");
   tid.bind(1, info.name).step();

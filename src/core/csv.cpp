@@ -1,5 +1,8 @@
 #include "skillmatch/core/csv.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
 #include "skillmatch/core/utf8.h"
@@ -7,19 +10,31 @@
 namespace skillmatch {
 
 CsvReader::CsvReader(const std::filesystem::path& path, std::size_t max_record_bytes)
-    : path_(path), max_record_bytes_(max_record_bytes) {
+    : name_(path.string()), max_record_bytes_(max_record_bytes) {
   require_file(path, "CSV file");
-  in_.open(path, std::ios::binary);
-  SM_CHECK(in_.is_open(), ErrorKind::kIo, "cannot open CSV file " + path.string());
+  auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
+  SM_CHECK(file->is_open(), ErrorKind::kIo, "cannot open CSV file " + path.string());
+  in_ = std::move(file);
+  start();
+}
+
+CsvReader::CsvReader(std::string text, std::string name, std::size_t max_record_bytes)
+    : name_(std::move(name)),
+      in_(std::make_unique<std::istringstream>(std::move(text), std::ios::binary)),
+      max_record_bytes_(max_record_bytes) {
+  start();
+}
+
+void CsvReader::start() {
   // Skip a UTF-8 byte order mark, as spreadsheet exports often start with one.
   char bom[3] = {};
-  in_.read(bom, 3);
-  if (!(in_.gcount() == 3 && bom[0] == '\xEF' && bom[1] == '\xBB' && bom[2] == '\xBF')) {
-    in_.clear();
-    in_.seekg(0);
+  in_->read(bom, 3);
+  if (!(in_->gcount() == 3 && bom[0] == '\xEF' && bom[1] == '\xBB' && bom[2] == '\xBF')) {
+    in_->clear();
+    in_->seekg(0);
   }
   SM_CHECK(read_record(header_), ErrorKind::kInvalidArgument,
-           path.string() + ": the file is empty (no header row)");
+           name_ + ": the file is empty (no header row)");
 }
 
 std::optional<std::size_t> CsvReader::column(const std::string& name) const {
@@ -35,13 +50,13 @@ std::size_t CsvReader::require_column(const std::string& name) const {
     std::string cols;
     for (const auto& h : header_) cols += (cols.empty() ? "" : ", ") + h;
     throw Error(ErrorKind::kInvalidArgument,
-                path_.string() + ": no column '" + name + "' (columns: " + cols + ")");
+                name_ + ": no column '" + name + "' (columns: " + cols + ")");
   }
   return *c;
 }
 
 std::string CsvReader::where() const {
-  return path_.string() + " line " + std::to_string(record_line_);
+  return name_ + " line " + std::to_string(record_line_);
 }
 
 bool CsvReader::next(std::vector<std::string>& fields) {
@@ -58,7 +73,7 @@ bool CsvReader::next(std::vector<std::string>& fields) {
 
 bool CsvReader::read_record(std::vector<std::string>& fields) {
   fields.clear();
-  std::streambuf* sb = in_.rdbuf();
+  std::streambuf* sb = in_->rdbuf();
   using Traits = std::char_traits<char>;
   int c = sb->sbumpc();
   if (c == Traits::eof()) return false;
@@ -78,6 +93,11 @@ bool CsvReader::read_record(std::vector<std::string>& fields) {
     }
     if (field.find('\0') != std::string::npos) {
       fail("field " + std::to_string(fields.size() + 1) + " contains a NUL byte");
+    }
+    // Each field costs a string object on top of its bytes: 16 MB of commas would make 16
+    // million of them (half a gigabyte), so records have at most kMaxCsvFields fields.
+    if (fields.size() == kMaxCsvFields) {
+      fail("more than " + std::to_string(kMaxCsvFields) + " fields in a record");
     }
     fields.push_back(std::move(field));
     field.clear();

@@ -1,5 +1,6 @@
 #include "skillmatch/core/jsonl_reader.h"
 
+#include "core/json_util.h"
 #include "skillmatch/core/error.h"
 
 namespace skillmatch {
@@ -40,13 +41,17 @@ bool JsonlReader::next(nlohmann::json& out) {
       continue;
     }
     try {
-      out = nlohmann::json::parse(buffer_);
+      out = parse_json(buffer_);
     } catch (const nlohmann::json::parse_error& e) {
       std::string msg = e.what();
       // "[json.exception.parse_error.101] parse error at line 1, column 7: ..." -> "column 7: ..."
       const auto col = msg.find("column ");
       if (col != std::string::npos) msg = msg.substr(col);
       throw Error(ErrorKind::kInvalidArgument, where() + ": invalid JSON (" + msg + ")");
+    } catch (const nlohmann::json::exception& e) {
+      // A number beyond double's range ("1e999") is an out_of_range error, not a parse_error.
+      throw Error(ErrorKind::kInvalidArgument,
+                  where() + ": invalid JSON (" + json_error_message(e) + ")");
     }
     SM_CHECK(out.is_object(), ErrorKind::kInvalidArgument,
              where() + ": expected a JSON object, got " + out.type_name());

@@ -58,4 +58,12 @@ bool is_valid_utf8(std::string_view text) noexcept {
   return first_invalid_byte(text) == kValid;
 }
 
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) noexcept {
+  if (text.size() <= max_bytes) return text;
+  std::size_t n = max_bytes;
+  // Back off continuation bytes: the cut then falls before the character they belong to.
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xc0) == 0x80) --n;
+  return text.substr(0, n);
+}
+
 }  // namespace skillmatch

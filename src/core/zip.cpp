@@ -2,8 +2,6 @@
 
 #include <zlib.h>
 
-#include <cstring>
-
 #include "skillmatch/core/error.h"
 
 namespace skillmatch {
@@ -74,45 +72,88 @@ bool ZipReader::contains(const std::string& name) const {
   return false;
 }
 
-std::string ZipReader::read(const std::string& name) const {
-  const std::string what = file_.path().string() + ": " + name;
+const ZipReader::Entry& ZipReader::entry(const std::string& name) const {
   const Entry* e = nullptr;
   for (const auto& x : entries_) {
     if (x.name == name) e = &x;
   }
   SM_CHECK(e != nullptr, ErrorKind::kNotFound, file_.path().string() + " has no entry " + name);
-  SM_CHECK(!(e->flags & 1), ErrorKind::kUnsupported, what + " is encrypted");
+  return *e;
+}
+
+std::uint32_t ZipReader::size(const std::string& name) const {
+  return entry(name).size;
+}
+
+void ZipReader::extract(const std::string& name,
+                        const std::function<void(const char*, std::size_t)>& sink) const {
+  const Entry& e = entry(name);
+  const std::string what = file_.path().string() + ": " + name;
+  SM_CHECK(!(e.flags & 1), ErrorKind::kUnsupported, what + " is encrypted");
   const std::uint8_t* d = file_.data();
   const std::size_t n = file_.size();
-  SM_CHECK(std::size_t{e->local_offset} + 30 <= n && u32(d + e->local_offset) == 0x04034b50,
+  SM_CHECK(std::size_t{e.local_offset} + 30 <= n && u32(d + e.local_offset) == 0x04034b50,
            ErrorKind::kCorrupt, what + ": bad local header");
-  const std::size_t start = std::size_t{e->local_offset} + 30 + u16(d + e->local_offset + 26) +
-                            u16(d + e->local_offset + 28);
-  SM_CHECK(start + e->compressed <= n, ErrorKind::kCorrupt, what + ": data out of bounds");
-  std::string out(e->size, '\0');
-  if (e->method == 0) {
-    SM_CHECK(e->compressed == e->size, ErrorKind::kCorrupt, what + ": size mismatch");
-    std::memcpy(out.data(), d + start, e->size);
-  } else if (e->method == 8) {
+  const std::size_t start = std::size_t{e.local_offset} + 30 + u16(d + e.local_offset + 26) +
+                            u16(d + e.local_offset + 28);
+  SM_CHECK(start + e.compressed <= n, ErrorKind::kCorrupt, what + ": data out of bounds");
+  // The content is handed on as it is produced, never ahead of it: the sizes in the header are
+  // only checked, so a damaged or hostile header (4 GiB claimed by a few bytes) allocates nothing.
+  uLong crc = crc32(0L, nullptr, 0);
+  std::size_t total = 0;
+  auto emit = [&](const unsigned char* p, std::size_t len) {
+    crc = crc32(crc, p, static_cast<uInt>(len));
+    total += len;
+    sink(reinterpret_cast<const char*>(p), len);
+  };
+  if (e.method == 0) {
+    SM_CHECK(e.compressed == e.size, ErrorKind::kCorrupt, what + ": size mismatch");
+    emit(d + start, e.size);
+  } else if (e.method == 8) {
     z_stream zs{};
     SM_CHECK(inflateInit2(&zs, -MAX_WBITS) == Z_OK, ErrorKind::kInternal, "inflateInit2 failed");
     zs.next_in = const_cast<Bytef*>(d + start);
-    zs.avail_in = e->compressed;
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = e->size;
-    const int rc = inflate(&zs, Z_FINISH);
-    const uLong produced = zs.total_out;
+    zs.avail_in = e.compressed;
+    unsigned char chunk[1 << 16];
+    int rc = Z_OK;
+    bool too_long = false;
+    try {
+      while (rc == Z_OK) {
+        zs.next_out = chunk;
+        zs.avail_out = sizeof chunk;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        const std::size_t produced = sizeof chunk - zs.avail_out;
+        if (produced > e.size - total) {
+          too_long = true;
+          break;
+        }
+        emit(chunk, produced);
+      }
+    } catch (...) {
+      inflateEnd(&zs);
+      throw;
+    }
     inflateEnd(&zs);
-    SM_CHECK(rc == Z_STREAM_END && produced == e->size, ErrorKind::kCorrupt,
+    SM_CHECK(!too_long, ErrorKind::kCorrupt,
+             what + ": the compressed data holds more than the " + std::to_string(e.size) +
+                 " bytes its header states");
+    SM_CHECK(rc == Z_STREAM_END && total == e.size, ErrorKind::kCorrupt,
              what + ": damaged compressed data");
   } else {
     throw Error(ErrorKind::kUnsupported,
-                what + ": compression method " + std::to_string(e->method) + " is not supported");
+                what + ": compression method " + std::to_string(e.method) + " is not supported");
   }
-  const uLong crc =
-      crc32(0L, reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size()));
-  SM_CHECK(crc == e->crc, ErrorKind::kCorrupt, what + ": CRC mismatch (damaged archive)");
+  SM_CHECK(crc == e.crc, ErrorKind::kCorrupt, what + ": CRC mismatch (damaged archive)");
+}
+
+std::string ZipReader::read(const std::string& name) const {
+  std::string out;
+  extract(name, [&](const char* p, std::size_t len) { out.append(p, len); });
   return out;
+}
+
+void ZipReader::check(const std::string& name) const {
+  extract(name, [](const char*, std::size_t) {});
 }
 
 }  // namespace skillmatch

@@ -1,17 +1,15 @@
 #include "skillmatch/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <future>
 #include <mutex>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
 
-#include <list>
-#include <unordered_map>
-
+#include "engine/caches.h"
 #include "engine/engine_internal.h"
 #include "engine/inference_queue.h"
 #include "engine/shipped_data.h"
@@ -28,44 +26,6 @@ namespace fs = std::filesystem;
 namespace skillmatch {
 namespace {
 
-// A model loaded once per (folder, compute type, batch size): later callers wait for the first
-// load instead of loading again.
-template <class T>
-class ModelCache {
- public:
-  template <class Load>
-  std::shared_ptr<const T> get(const std::string& key, Load load) {
-    std::promise<std::shared_ptr<const T>> promise;
-    std::shared_future<std::shared_ptr<const T>> future;
-    bool mine = false;
-    {
-      const std::lock_guard<std::mutex> lock(mu_);
-      auto it = map_.find(key);
-      if (it != map_.end()) {
-        future = it->second;
-      } else {
-        future = promise.get_future().share();
-        map_.emplace(key, future);
-        mine = true;
-      }
-    }
-    if (mine) {
-      try {
-        promise.set_value(load());
-      } catch (...) {
-        promise.set_exception(std::current_exception());
-        const std::lock_guard<std::mutex> lock(mu_);
-        map_.erase(key);  // a failed load is tried again by the next caller
-      }
-    }
-    return future.get();
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::shared_future<std::shared_ptr<const T>>> map_;
-};
-
 struct LoadedEmbedder {
   std::string name;  // as the user named it (for messages and vector files)
   fs::path folder;
@@ -78,55 +38,6 @@ struct LoadedReranker {
   fs::path folder;
   CrossEncoder model;
 };
-
-// Reranker logits by (model, pair token ids), least recently used dropped first.
-class ScoreCache {
- public:
-  explicit ScoreCache(std::size_t capacity) : capacity_(capacity) {}
-
-  std::optional<float> get(const std::string& key) {
-    const std::lock_guard<std::mutex> lock(mu_);
-    auto it = map_.find(key);
-    if (it == map_.end()) {
-      ++misses_;
-      return std::nullopt;
-    }
-    ++hits_;
-    order_.splice(order_.begin(), order_, it->second);
-    return it->second->second;
-  }
-
-  void put(const std::string& key, float value) {
-    if (capacity_ == 0) return;
-    const std::lock_guard<std::mutex> lock(mu_);
-    if (map_.count(key)) return;
-    order_.emplace_front(key, value);
-    map_[key] = order_.begin();
-    if (map_.size() > capacity_) {
-      map_.erase(order_.back().first);
-      order_.pop_back();
-    }
-  }
-
-  std::pair<std::uint64_t, std::uint64_t> hits_misses() const {
-    const std::lock_guard<std::mutex> lock(mu_);
-    return {hits_, misses_};
-  }
-
- private:
-  std::size_t capacity_;
-  mutable std::mutex mu_;
-  std::list<std::pair<std::string, float>> order_;
-  std::unordered_map<std::string, std::list<std::pair<std::string, float>>::iterator> map_;
-  std::uint64_t hits_ = 0, misses_ = 0;
-};
-
-std::string ids_key(const std::string& model, const TokenIds& ids) {
-  std::string k = model;
-  k.push_back('\0');
-  k.append(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(ids[0]));
-  return k;
-}
 
 // Lower-cases ASCII and the Latin-1 letters of German, French and the like (enough to make a
 // label search case-insensitive for the taxonomies at hand).
@@ -197,6 +108,12 @@ std::string default_config_name(const MatchOptions& o) {
   return name;
 }
 
+std::size_t count_ids(const std::vector<TokenIds>& ids) {
+  std::size_t n = 0;
+  for (const auto& s : ids) n += s.size();
+  return n;
+}
+
 }  // namespace
 
 void check_match_texts(const std::vector<std::string>& texts) {
@@ -254,7 +171,7 @@ struct Engine::Impl {
     std::vector<TokenIds> missing;
     std::vector<std::size_t> where;
     for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (auto v = scores ? scores->get(ids_key(key, ids[i])) : std::nullopt) {
+      if (auto v = scores ? scores->get(scores->key(key, ids[i])) : std::nullopt) {
         out[i] = *v;
       } else {
         missing.push_back(ids[i]);
@@ -272,15 +189,17 @@ struct Engine::Impl {
     const Matrix got = queue ? queue->run("score\n" + key, runner, missing) : runner(missing);
     for (std::size_t k = 0; k < where.size(); ++k) {
       out[where[k]] = got.data[k];
-      if (scores) scores->put(ids_key(key, missing[k]), got.data[k]);
+      if (scores) scores->put(scores->key(key, missing[k]), got.data[k]);
     }
     return out;
   }
 
   // ---------------------------------------------------------------- workspace connections
   std::mutex pool_mu;
-  bool opened = false;
   std::vector<std::unique_ptr<Workspace>> idle;
+  // The shipped data is imported by the first connection, once: the others wait for it.
+  std::mutex seed_mu;
+  std::atomic<bool> seeded{false};
 
   // A connection of the pool for the duration of one call.
   class Lease {
@@ -300,20 +219,24 @@ struct Engine::Impl {
     std::unique_ptr<Workspace> ws_;
   };
 
-  Lease connect() {
-    std::unique_lock<std::mutex> lock(pool_mu);
-    if (!idle.empty()) {
-      auto ws = std::move(idle.back());
-      idle.pop_back();
-      return Lease(*this, std::move(ws));
+  // A connection; the workspace is created, and seeded with the shipped data (unless `seed` is
+  // false or the options say not to), on first use.
+  Lease connect(bool seed = true) {
+    std::unique_ptr<Workspace> ws;
+    {
+      const std::lock_guard<std::mutex> lock(pool_mu);
+      if (!idle.empty()) {
+        ws = std::move(idle.back());
+        idle.pop_back();
+      }
     }
-    const bool first = !opened;
-    lock.unlock();
-    auto ws = std::make_unique<Workspace>(Workspace::open(dir, true));
-    if (first) {
-      if (opt.seed_defaults) seed_shipped_data(*ws, opt.data_dir, opt.log);
-      lock.lock();
-      opened = true;
+    if (!ws) ws = std::make_unique<Workspace>(Workspace::open(dir, true));
+    if (seed && opt.seed_defaults && !seeded) {
+      const std::lock_guard<std::mutex> lock(seed_mu);
+      if (!seeded) {
+        seed_shipped_data(*ws, opt.data_dir, opt.log);
+        seeded = true;
+      }
     }
     return Lease(*this, std::move(ws));
   }
@@ -339,10 +262,26 @@ struct Engine::Impl {
   ModelCache<LoadedReranker> rerankers;
   ModelCache<Tokenizer> tokenizers;
 
+  // A model's folder, looked up once per name: a Hub id keeps the revision it had on first use
+  // (a `pull` while a service runs does not swap the model under it).
+  std::mutex folders_mu;
+  std::map<std::string, fs::path> folders;
+
+  fs::path folder_of(const std::string& name) {
+    {
+      const std::lock_guard<std::mutex> lock(folders_mu);
+      auto it = folders.find(name);
+      if (it != folders.end()) return it->second;
+    }
+    fs::path folder = resolve_model(name);
+    const std::lock_guard<std::mutex> lock(folders_mu);
+    return folders.emplace(name, std::move(folder)).first->second;
+  }
+
   std::shared_ptr<const LoadedEmbedder> embedder(const std::string& name,
                                                  const ModelSettings& settings) {
     SM_CHECK(!name.empty(), ErrorKind::kInvalidArgument, "no embedding model given (--embedder)");
-    const fs::path folder = resolve_model(name);
+    const fs::path folder = folder_of(name);
     return embedders.get(model_key(folder, settings), [&] {
       const ModelFolder mf = ModelFolder::read(folder);
       auto e = std::make_shared<LoadedEmbedder>(LoadedEmbedder{
@@ -354,7 +293,7 @@ struct Engine::Impl {
   std::shared_ptr<const LoadedReranker> reranker(const std::string& name,
                                                  const ModelSettings& settings) {
     SM_CHECK(!name.empty(), ErrorKind::kInvalidArgument, "no reranker given (--reranker)");
-    const fs::path folder = resolve_model(name);
+    const fs::path folder = folder_of(name);
     return rerankers.get(model_key(folder, settings), [&] {
       auto r = std::make_shared<LoadedReranker>(
           LoadedReranker{name, folder, CrossEncoder::load(folder, inference(settings))});
@@ -363,7 +302,7 @@ struct Engine::Impl {
   }
 
   std::shared_ptr<const Tokenizer> tokenizer(const std::string& model) {
-    const fs::path path = fs::is_regular_file(model) ? fs::path(model) : resolve_model(model);
+    const fs::path path = fs::is_regular_file(model) ? fs::path(model) : folder_of(model);
     return tokenizers.get(path.string(), [&] {
       return std::make_shared<const Tokenizer>(fs::is_regular_file(path)
                                                    ? Tokenizer::load(path)
@@ -378,7 +317,6 @@ struct Engine::Impl {
     std::shared_ptr<const DenseIndex> index;
     std::uint64_t generation = 0;
     std::uint64_t file_size = 0;
-    bool built = false;
   };
   std::mutex dense_mu;
   std::map<std::string, std::shared_ptr<DenseEntry>> dense;
@@ -400,14 +338,23 @@ struct Engine::Impl {
     return {e.name, e.fingerprint, passage_template, e.model.dimension()};
   }
 
-  // Builds `entry` from the vector file: the skills of the snapshot whose vector is current.
+  // Builds `entry` from the vector file: the skills of the snapshot whose vector is current. A
+  // damaged file counts as empty when `damaged_as_empty` (indexing then sets it aside).
   void rebuild(DenseEntry& entry, const Workspace& ws, const SkillSet& snapshot,
-               const VectorIdentity& id, std::uint64_t file_size) {
+               const VectorIdentity& id, std::uint64_t file_size, bool damaged_as_empty) {
     const fs::path file = vector_file(ws, id);
     std::vector<std::int64_t> ids;
     Matrix vectors(0, id.dimension);
+    std::optional<VectorStore> read;
     if (fs::exists(file)) {
-      const VectorStore store = VectorStore::read(file, id);
+      try {
+        read = VectorStore::read(file, id);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::kCorrupt || !damaged_as_empty) throw;
+      }
+    }
+    if (read) {
+      const VectorStore& store = *read;
       for (const Skill& s : snapshot.skills) {
         if (store.hash(s.id) == passage_hash(id.passage_template, s)) ids.push_back(s.id);
       }
@@ -428,7 +375,12 @@ struct Engine::Impl {
     entry.index = std::move(index);
     entry.generation = snapshot.generation;
     entry.file_size = file_size;
-    entry.built = true;
+  }
+
+  // Drops the cached dense index of `id` (its files changed in ways its size does not show).
+  void forget_dense(const VectorIdentity& id) {
+    const std::lock_guard<std::mutex> lock(dense_mu);
+    dense.erase(id.key());
   }
 
   // The note on vectors of the same model made with another passage template.
@@ -462,31 +414,36 @@ struct Engine::Impl {
       if (!slot) slot = std::make_shared<DenseEntry>();
       entry = slot;
     }
-    const std::lock_guard<std::mutex> lock(entry->mu);
     const fs::path file = vector_file(ws, id);
     for (int attempt = 0;; ++attempt) {
-      std::error_code ec;
-      const std::uint64_t size = fs::exists(file) ? fs::file_size(file, ec) : 0;
-      if (!entry->built || entry->generation != snapshot.generation || entry->file_size != size) {
-        rebuild(*entry, ws, snapshot, id, size);
-      }
-      std::size_t wanted = 0, missing = 0;
-      if (filter_is_empty(filter)) {
-        wanted = snapshot.skills.size();
-        missing = wanted - entry->index->size();
-      } else {
-        for (const std::int64_t sid : ws.skill_ids(filter)) {
-          if (!snapshot.find(sid)) continue;
-          ++wanted;
-          missing += entry->index->row_of(sid) ? 0 : 1;
+      std::string what;
+      {
+        const std::lock_guard<std::mutex> lock(entry->mu);
+        std::error_code ec;
+        const std::uint64_t size = fs::exists(file, ec) ? fs::file_size(file, ec) : 0;
+        if (!entry->index || entry->generation != snapshot.generation || entry->file_size != size) {
+          rebuild(*entry, ws, snapshot, id, size, auto_index && attempt == 0);
         }
+        std::size_t wanted = 0, missing = 0;
+        if (filter_is_empty(filter)) {
+          wanted = snapshot.skills.size();
+          missing = wanted - entry->index->size();
+        } else {
+          for (const std::int64_t sid : ws.skill_ids(filter)) {
+            if (!snapshot.find(sid)) continue;
+            ++wanted;
+            missing += entry->index->row_of(sid) ? 0 : 1;
+          }
+        }
+        if (missing == 0) return entry->index;
+        what = std::to_string(missing) + " of the " + std::to_string(wanted) +
+               " skills to match have no vector of " + e.name;
+        SM_CHECK(auto_index && attempt == 0, ErrorKind::kInvalidArgument,
+                 what + template_note(ws, e, passage_template) +
+                     "; run `skillmatch index --embedder " + e.name + "` first");
       }
-      if (missing == 0) return entry->index;
-      const std::string what = std::to_string(missing) + " of the " + std::to_string(wanted) +
-                               " skills to match have no vector of " + e.name;
-      SM_CHECK(auto_index && attempt == 0, ErrorKind::kInvalidArgument,
-               what + template_note(ws, e, passage_template) +
-                   "; run `skillmatch index --embedder " + e.name + "` first");
+      // Embedding does not hold the entry: requests that need no new vector go on meanwhile
+      // (they read the file's whole records so far).
       notify(what + ": embedding them now (once; the vectors are kept in the workspace)" +
              template_note(ws, e, passage_template));
       const std::lock_guard<std::mutex> index_lock(index_mu);
@@ -526,8 +483,6 @@ struct Engine::Impl {
     }
     return Matcher(snapshot, std::move(enc), std::move(index), std::move(rr), std::move(runner));
   }
-
-  ImportReport import_data(Workspace& ws, const ImportRequest& r);
 };
 
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
@@ -556,7 +511,7 @@ const fs::path& Engine::workspace_dir() const noexcept {
 ModelInfo Engine::model_info(const std::string& model, const ModelSettings& settings) {
   ModelInfo info;
   info.name = model;
-  info.folder = resolve_model(model);
+  info.folder = impl_->folder_of(model);
   const ModelFolder mf = ModelFolder::read(info.folder);
   const ModelConfig& c = mf.config();
   info.kind = mf.kind();
@@ -588,7 +543,7 @@ ModelInfo Engine::model_info(const std::string& model, const ModelSettings& sett
 }
 
 void Engine::check_model(const std::string& model, ModelKind kind) {
-  const ModelFolder mf = ModelFolder::read(resolve_model(model));
+  const ModelFolder mf = ModelFolder::read(impl_->folder_of(model));
   SM_CHECK(mf.kind() == kind, ErrorKind::kInvalidArgument,
            model + " is " +
                (mf.kind() == ModelKind::kCrossEncoder
@@ -604,7 +559,7 @@ std::vector<TokenIds> Engine::tokenize(const std::vector<std::string>& texts,
   const auto tok = impl_->tokenizer(o.model);
   std::string prompt;
   if (!o.prompt_name.empty()) {
-    const ModelFolder mf = ModelFolder::read(resolve_model(o.model));
+    const ModelFolder mf = ModelFolder::read(impl_->folder_of(o.model));
     const auto& prompts = mf.sentence_transformers().prompts;
     auto it = prompts.find(o.prompt_name);
     SM_CHECK(it != prompts.end(), ErrorKind::kInvalidArgument,
@@ -661,7 +616,8 @@ bool Engine::is_special_token(std::int32_t id, const std::string& model) {
   return impl_->tokenizer(model)->is_special(id);
 }
 
-Matrix Engine::embed(const std::vector<std::string>& texts, const EmbedOptions& o) {
+Matrix Engine::embed(const std::vector<std::string>& texts, const EmbedOptions& o,
+                     std::size_t* tokens) {
   const auto e = impl_->embedder(o.model, o.settings);
   const BiEncoder& enc = e->model;
   std::string prompt;
@@ -704,10 +660,12 @@ Matrix Engine::embed(const std::vector<std::string>& texts, const EmbedOptions& 
     }
   }
   const std::size_t prompt_length = prompt.empty() ? 0 : enc.prompt_token_count(prompt);
+  if (tokens) *tokens = count_ids(ids);
   return impl_->run_embed(*e, o.settings, ids, prompt_length, o.normalize);
 }
 
-Matrix Engine::embed_ids(const std::vector<TokenIds>& ids, const EmbedOptions& o) {
+Matrix Engine::embed_ids(const std::vector<TokenIds>& ids, const EmbedOptions& o,
+                         std::size_t* tokens) {
   const auto e = impl_->embedder(o.model, o.settings);
   const BiEncoder& enc = e->model;
   const std::size_t max = enc.max_seq_length();
@@ -731,6 +689,7 @@ Matrix Engine::embed_ids(const std::vector<TokenIds>& ids, const EmbedOptions& o
       in[i].resize(max);
     }
   }
+  if (tokens) *tokens = count_ids(in);
   return impl_->run_embed(*e, o.settings, std::move(in), 0, o.normalize);
 }
 
@@ -824,10 +783,7 @@ Skill Engine::resolve_skill(const SkillRef& ref) {
 }
 
 std::int64_t Engine::add_feedback(const FeedbackInput& in) {
-  validate_utf8(in.text);
-  SM_CHECK(in.text.find_first_not_of(" \t\r\n") != std::string::npos, ErrorKind::kInvalidArgument,
-           "text: the course text is empty");
-  SM_CHECK(in.text.size() <= kMaxTextBytes, ErrorKind::kInvalidArgument, "text: longer than 1 MiB");
+  check_match_texts({in.text});
   FeedbackEntry e;
   e.text = in.text;
   e.request_id = in.request_id;
@@ -891,12 +847,22 @@ void Engine::export_feedback(const std::string& skill_template,
 }
 
 ImportReport Engine::import(const ImportRequest& request) {
-  auto ws = impl_->connect();
-  return impl_->import_data(*ws, request);
+  if (request.format == "defaults") {
+    auto ws = impl_->connect();
+    return import_shipped_data(*ws, impl_->opt.data_dir, impl_->opt.log);
+  }
+  // Every file is read and checked before the workspace is touched (or created).
+  const TaxonomyData d = read_import(request);
+  auto ws = impl_->connect(/*seed=*/false);
+  // A workspace whose first import is the user's own taxonomy is never seeded with the shipped
+  // one, even when that import is interrupted.
+  if (!ws->meta("defaults.state") && ws->taxonomies().empty()) {
+    ws->set_meta("defaults.state", "declined");
+  }
+  return ws->import(d, request.replace);
 }
 
-ImportReport Engine::Impl::import_data(Workspace& ws, const ImportRequest& r) {
-  if (r.format == "defaults") return import_shipped_data(ws, opt.data_dir, opt.log);
+TaxonomyData read_import(const ImportRequest& r) {
   SM_CHECK(!r.file.empty(), ErrorKind::kInvalidArgument, "import " + r.format + " needs a file");
   SM_CHECK(r.hierarchy.empty() == r.groups.empty(), ErrorKind::kInvalidArgument,
            "--hierarchy and --groups go together (ESCO's broaderRelationsSkillPillar and "
@@ -927,12 +893,7 @@ ImportReport Engine::Impl::import_data(Workspace& ws, const ImportRequest& r) {
   for (const fs::path& c : r.collections) {
     d.collections.emplace_back(esco_collection_name(c), read_esco_collection(c));
   }
-  // A workspace whose first import is the user's own taxonomy is never seeded with the shipped
-  // one, even when that import is interrupted.
-  if (!ws.meta("defaults.state") && ws.taxonomies().empty()) {
-    ws.set_meta("defaults.state", "declined");
-  }
-  return ws.import(d, r.replace);
+  return d;
 }
 
 // ------------------------------------------------------------------- index, match, evaluate
@@ -953,14 +914,16 @@ IndexReport Engine::index(const IndexOptions& o) {
                   report.stats.set_aside.string() + " and indexed anew");
   }
   if (!o.ann) return report;
+  // The graph covers every skill that has a vector (those of the filter were just embedded).
   const auto snapshot = impl_->skills(*ws);
-  const auto dense = impl_->dense_index(*ws, *snapshot, *e, o.passage_template, {}, false);
+  const auto dense = impl_->dense_index(*ws, *snapshot, *e, o.passage_template, o.filter, false);
   if (dense->has_ann()) {
     report.ann_up_to_date = true;
     return report;
   }
   const auto t0 = std::chrono::steady_clock::now();
   dense->build_ann(o.ann_options).save(ann_file(*ws, id));
+  impl_->forget_dense(id);  // the next request loads the index with its new graph
   report.ann_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.ann_built = true;
   return report;
@@ -969,6 +932,10 @@ IndexReport Engine::index(const IndexOptions& o) {
 void Engine::prepare(const MatchOptions& o) {
   auto ws = impl_->connect();
   impl_->matcher(*ws, impl_->skills(*ws), o);
+}
+
+std::uint64_t Engine::generation() {
+  return impl_->connect()->generation();
 }
 
 EngineStats Engine::stats() const {

@@ -93,6 +93,7 @@ void InferenceQueue::work() {
       for (auto& in : j.inputs) inputs.push_back(std::move(in));
     }
     if (live.empty()) continue;
+    std::size_t answered = 0;  // jobs whose promise is already satisfied
     try {
       const Matrix out = live.front()->runner(inputs);
       std::size_t row = 0;
@@ -101,12 +102,15 @@ void InferenceQueue::work() {
         std::copy_n(out.row(row), part.data.size(), part.data.data());
         row += j->inputs.size();
         j->done.set_value(std::move(part));
+        ++answered;
       }
       const std::lock_guard<std::mutex> lock(mu_);
       stats_.inputs += inputs.size();
       for (const auto& in : inputs) stats_.tokens += in.size();
     } catch (...) {
-      for (Job* j : live) j->done.set_exception(std::current_exception());
+      for (std::size_t k = answered; k < live.size(); ++k) {
+        live[k]->done.set_exception(std::current_exception());
+      }
     }
   }
 }

@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <limits>
 
+#include "core/json_util.h"
 #include "skillmatch/core/error.h"
+#include "skillmatch/core/utf8.h"
 
 namespace skillmatch {
 namespace {
@@ -15,7 +17,8 @@ namespace {
 }
 
 std::string shown(std::string_view v) {
-  return "'" + std::string(v.substr(0, 64)) + (v.size() > 64 ? "...'" : "'");
+  const std::string_view head = utf8_prefix(v, 64);
+  return "'" + std::string(head) + (head.size() < v.size() ? "...'" : "'");
 }
 
 std::string range_text(double min, double max) {
@@ -74,7 +77,7 @@ std::size_t json_count(std::string_view name, const nlohmann::json& v, std::size
       const auto n = v.get<std::uint64_t>();
       if (n >= min && n <= max) return static_cast<std::size_t>(n);
     }
-    fail(name, expected + ", got " + v.dump());
+    fail(name, expected + ", got " + json_preview(v));
   }
   if (v.is_number_float()) {
     const double d = v.get<double>();
@@ -82,33 +85,31 @@ std::size_t json_count(std::string_view name, const nlohmann::json& v, std::size
       return static_cast<std::size_t>(d);
     }
   }
-  fail(name, expected + ", got " + std::string(v.type_name()) + " " + v.dump().substr(0, 64));
+  fail(name, expected + ", got " + std::string(v.type_name()) + " " + json_preview(v));
 }
 
 double json_number(std::string_view name, const nlohmann::json& v, double min, double max) {
   if (!v.is_number()) {
     fail(name, "expected a number " + range_text(min, max) + ", got " + std::string(v.type_name()) +
-                   " " + v.dump().substr(0, 64));
+                   " " + json_preview(v));
   }
   const double d = v.get<double>();
   if (!std::isfinite(d) || d < min || d > max) {
-    fail(name, "expected a number " + range_text(min, max) + ", got " + v.dump());
+    fail(name, "expected a number " + range_text(min, max) + ", got " + json_preview(v));
   }
   return d;
 }
 
 bool json_flag(std::string_view name, const nlohmann::json& v) {
   if (!v.is_boolean()) {
-    fail(name, "expected true or false, got " + std::string(v.type_name()) + " " +
-                   v.dump().substr(0, 64));
+    fail(name, "expected true or false, got " + std::string(v.type_name()) + " " + json_preview(v));
   }
   return v.get<bool>();
 }
 
 std::string json_text(std::string_view name, const nlohmann::json& v) {
   if (!v.is_string()) {
-    fail(name,
-         "expected a string, got " + std::string(v.type_name()) + " " + v.dump().substr(0, 64));
+    fail(name, "expected a string, got " + std::string(v.type_name()) + " " + json_preview(v));
   }
   return v.get<std::string>();
 }
@@ -122,7 +123,7 @@ std::vector<std::string> json_text_list(std::string_view name, const nlohmann::j
   for (const auto& item : v) {
     if (!item.is_string()) {
       fail(name, "expected a list of strings, found " + std::string(item.type_name()) + " " +
-                     item.dump().substr(0, 64));
+                     json_preview(item));
     }
     out.push_back(item.get<std::string>());
   }

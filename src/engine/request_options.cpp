@@ -170,6 +170,11 @@ OptionTable<MatchOptions> make_match_table() {
       "give each result the sentence or words of the text that support it best (by the "
       "embedder, else by the label's words)",
       [](O& o) -> bool& { return o.search.explain; }, false));
+  t.set_scope({"embedder", "reranker", "template", "dtype", "batch-size"}, kScopeConfig);
+  t.set_scope({"auto-index"}, 0);
+  t.set_scope({"candidates", "top", "threshold", "gap", "taxonomy", "collection", "skill-type",
+               "group", "explain"},
+              kScopeRequest);
   return t;
 }
 

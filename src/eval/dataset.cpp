@@ -1,6 +1,7 @@
 #include "skillmatch/eval/dataset.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -201,6 +202,15 @@ void load_labels(const fs::path& path, const DatasetOptions& o, DatasetBuilder& 
   b.finish("the dataset " + path.string());
 }
 
+// The "_id" of a BEIR record; errors name the file and line.
+std::string beir_id(const nlohmann::json& rec, const std::string& where) {
+  try {
+    return JsonlReader::require_string(rec, "_id");
+  } catch (const Error& e) {
+    rethrow_with_context(e, where);
+  }
+}
+
 // BEIR: the corpus documents referenced by the qrels are resolved like positives (URI, title
 // as label, text as rendering).
 void load_beir(const fs::path& dir, const DatasetOptions& o, const SkillResolver& resolver,
@@ -220,7 +230,7 @@ void load_beir(const fs::path& dir, const DatasetOptions& o, const SkillResolver
     nlohmann::json rec;
     while (reader.next(rec)) {
       const std::string where = reader.where();
-      const std::string id = JsonlReader::require_string(rec, "_id");
+      const std::string id = beir_id(rec, where);
       SM_CHECK(
           rec.contains("text") && rec["text"].is_string() && !blank(rec["text"].get<std::string>()),
           ErrorKind::kInvalidArgument, where + ": no query text (\"text\")");
@@ -237,7 +247,7 @@ void load_beir(const fs::path& dir, const DatasetOptions& o, const SkillResolver
     JsonlReader reader(in, corpus_path.string());
     nlohmann::json rec;
     while (reader.next(rec)) {
-      const std::string id = JsonlReader::require_string(rec, "_id");
+      const std::string id = beir_id(rec, reader.where());
       // The first of _id, title, text that names a skill; the _id when none does (reported
       // as unresolved).
       std::vector<std::string> candidates{id};
@@ -280,7 +290,8 @@ void load_beir(const fs::path& dir, const DatasetOptions& o, const SkillResolver
       try {
         std::size_t used = 0;
         score = std::stod(f[2], &used);
-        SM_CHECK(used == f[2].size(), ErrorKind::kInvalidArgument, "");
+        // stod reads "nan" and "inf" too; NaN compared as relevant (not <= 0).
+        SM_CHECK(used == f[2].size() && std::isfinite(score), ErrorKind::kInvalidArgument, "");
       } catch (const std::exception&) {
         throw Error(ErrorKind::kInvalidArgument, where + ": score '" + f[2] + "' is not a number");
       }

@@ -3,12 +3,12 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
-#include <set>
 
-#include <nlohmann/json.hpp>
-
+#include "hub/hub_answers.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
 #include "skillmatch/hub/model_hub.h"
@@ -17,22 +17,6 @@ namespace fs = std::filesystem;
 
 namespace skillmatch {
 namespace {
-
-// The files of a model folder that skillmatch reads.
-const std::set<std::string>& wanted_files() {
-  static const std::set<std::string> files = {"config.json",
-                                              "model.safetensors",
-                                              "pytorch_model.bin",
-                                              "sentencepiece.bpe.model",
-                                              "tokenizer.json",
-                                              "tokenizer_config.json",
-                                              "special_tokens_map.json",
-                                              "modules.json",
-                                              "sentence_bert_config.json",
-                                              "config_sentence_transformers.json",
-                                              "1_Pooling/config.json"};
-  return files;
-}
 
 struct Endpoint {
   std::string origin;  // scheme://host[:port]
@@ -43,19 +27,49 @@ Endpoint parse_endpoint(const std::string& url) {
   const auto scheme = url.find("://");
   SM_CHECK(scheme != std::string::npos, ErrorKind::kInvalidArgument,
            "endpoint " + url + " is not a URL (expected http(s)://host)");
+  const std::string s = url.substr(0, scheme);
+  SM_CHECK(s == "http" || s == "https", ErrorKind::kInvalidArgument,
+           "endpoint " + url + ": the scheme '" + s + "' is not supported (http or https)");
+  SM_CHECK(url.size() > scheme + 3 && url[scheme + 3] != '/', ErrorKind::kInvalidArgument,
+           "endpoint " + url + " has no host");
   const auto path = url.find('/', scheme + 3);
   Endpoint e{url.substr(0, path), path == std::string::npos ? "" : url.substr(path)};
   while (!e.prefix.empty() && e.prefix.back() == '/') e.prefix.pop_back();
   return e;
 }
 
-std::string clean_etag(std::string etag) {
-  if (etag.rfind("W/", 0) == 0) etag.erase(0, 2);
-  etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());
-  SM_CHECK(
-      !etag.empty() && etag.find('/') == std::string::npos && etag.find("..") == std::string::npos,
-      ErrorKind::kIo, "the server sent an unusable ETag '" + etag + "'");
-  return etag;
+// What went wrong with a request, in words (httplib names errors "Read", "Connection", ...).
+std::string describe(httplib::Error e, int timeout) {
+  switch (e) {
+    case httplib::Error::Connection:
+      return "cannot connect (is the endpoint right, is the network up?)";
+    case httplib::Error::Read:
+      return "the server sent nothing for " + std::to_string(timeout) +
+             " s or closed the connection (read timeout: --timeout)";
+    case httplib::Error::Write:
+      return "the connection broke while sending";
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLServerVerification:
+      return "the TLS connection failed (certificate?)";
+    case httplib::Error::ExceedRedirectCount:
+      return "too many redirects";
+    case httplib::Error::Canceled:
+      return "the download was cancelled";
+    default:
+      return "request failed (" + httplib::to_string(e) + ")";
+  }
+}
+
+// A branch, tag or commit name that can name a file under refs/ safely.
+void check_revision(const std::string& r) {
+  bool ok = !r.empty() && r.size() <= 255 && r.front() != '/' && r.back() != '/' &&
+            r.find("..") == std::string::npos && r.find("//") == std::string::npos;
+  for (char c : r) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+                c == '/');
+  }
+  SM_CHECK(ok, ErrorKind::kInvalidArgument,
+           "'" + r + "' is not a revision name (a branch, tag or commit)");
 }
 
 std::string env_or(const char* name, const std::string& fallback) {
@@ -85,23 +99,20 @@ class Hub {
             o.endpoint.empty() ? env_or("HF_ENDPOINT", "https://huggingface.co") : o.endpoint)),
         client_(endpoint_.origin),
         repo_(repo) {
-    client_.set_connection_timeout(20);
-    client_.set_read_timeout(60);
+    client_.set_connection_timeout(o.timeout_seconds);
+    client_.set_read_timeout(o.timeout_seconds);
+    timeout_ = o.timeout_seconds;
     const std::string token = o.token.empty() ? env_or("HF_TOKEN", "") : o.token;
     if (!token.empty()) headers_.emplace("Authorization", "Bearer " + token);
     headers_.emplace("User-Agent", "skillmatch");
   }
 
-  nlohmann::json revision_info(const std::string& revision) {
+  hub::RevisionInfo revision_info(const std::string& revision) {
     const std::string path = endpoint_.prefix + "/api/models/" + repo_ + "/revision/" + revision;
     client_.set_follow_location(true);
     auto res = client_.Get(path, headers_);
     check(res, "model info", path);
-    try {
-      return nlohmann::json::parse(res->body);
-    } catch (const nlohmann::json::exception&) {
-      throw Error(ErrorKind::kIo, where(path) + ": the answer is not JSON");
-    }
+    return hub::parse_revision_info(res->body, repo_, where(path));
   }
 
   // ETag and size of a file, from a HEAD request that does not follow the redirect (the Hub
@@ -110,16 +121,15 @@ class Hub {
     const std::string path = resolve_path(commit, file);
     client_.set_follow_location(false);
     auto res = client_.Head(path, headers_);
-    SM_CHECK(res, ErrorKind::kIo, where(path) + ": " + httplib::to_string(res.error()));
+    SM_CHECK(res, ErrorKind::kIo, where(path) + ": " + describe(res.error(), timeout_));
     SM_CHECK(res->status < 400, ErrorKind::kIo,
              where(path) + ": HTTP " + std::to_string(res->status));
     std::string etag = res->get_header_value("X-Linked-Etag");
     if (etag.empty()) etag = res->get_header_value("ETag");
     std::string size = res->get_header_value("X-Linked-Size");
     if (size.empty()) size = res->get_header_value("Content-Length");
-    SM_CHECK(!etag.empty() && !size.empty(), ErrorKind::kIo,
-             where(path) + ": the server sent no ETag or size");
-    return {clean_etag(etag), std::stoull(size)};
+    const hub::FileHead h = hub::parse_file_head(etag, size, where(path));
+    return {h.etag, h.size};
   }
 
   // Downloads `file` into `partial`, continuing from its current size; returns bytes received.
@@ -166,7 +176,7 @@ class Hub {
     return "pulling " + repo_ + " from " + endpoint_.origin + path;
   }
   void check(const httplib::Result& res, const char* what, const std::string& path) const {
-    SM_CHECK(res, ErrorKind::kIo, where(path) + ": " + httplib::to_string(res.error()));
+    SM_CHECK(res, ErrorKind::kIo, where(path) + ": " + describe(res.error(), timeout_));
     if (res->status == 401 || res->status == 403 || res->status == 404) {
       throw Error(ErrorKind::kNotFound, "model " + repo_ + " not found at " + endpoint_.origin +
                                             " (HTTP " + std::to_string(res->status) + " for the " +
@@ -178,6 +188,7 @@ class Hub {
 
   Endpoint endpoint_;
   httplib::Client client_;
+  int timeout_ = 30;
   std::string repo_;
   httplib::Headers headers_;
 };
@@ -190,28 +201,12 @@ PullResult pull_model(const std::string& repo_id, const PullOptions& o) {
                repo_id.find('/', slash + 1) == std::string::npos &&
                repo_id.find("..") == std::string::npos,
            ErrorKind::kInvalidArgument, "'" + repo_id + "' is not a Hub id (org/name)");
+  check_revision(o.revision);
+  SM_CHECK(o.timeout_seconds >= 1, ErrorKind::kInvalidArgument, "the timeout must be >= 1 s");
   Hub hub(o, repo_id);
-  const nlohmann::json info = hub.revision_info(o.revision);
-  const std::string commit = info.value("sha", "");
-  SM_CHECK(!commit.empty() && commit.find('/') == std::string::npos, ErrorKind::kIo,
-           "pulling " + repo_id + ": the model info has no commit sha");
-  std::vector<std::string> files;
-  bool has_safetensors = false;
-  for (const auto& s : info.value("siblings", nlohmann::json::array())) {
-    const std::string f = s.value("rfilename", "");
-    if (wanted_files().count(f)) files.push_back(f);
-    has_safetensors = has_safetensors || f == "model.safetensors";
-  }
-  if (has_safetensors) {
-    files.erase(std::remove(files.begin(), files.end(), "pytorch_model.bin"), files.end());
-  }
-  auto has = [&](const char* f) { return std::find(files.begin(), files.end(), f) != files.end(); };
-  SM_CHECK(has("config.json"), ErrorKind::kUnsupported,
-           "model " + repo_id + " has no config.json; skillmatch runs XLM-R models");
-  SM_CHECK(has("tokenizer.json") || has("sentencepiece.bpe.model"), ErrorKind::kUnsupported,
-           "model " + repo_id +
-               " has neither tokenizer.json nor sentencepiece.bpe.model; skillmatch runs XLM-R "
-               "models");
+  const hub::RevisionInfo info = hub.revision_info(o.revision);
+  const std::string& commit = info.commit;
+  const std::vector<std::string>& files = info.files;
 
   const fs::path cache = o.cache.empty() ? hf_hub_cache() : o.cache;
   const std::string slug = "models--" + repo_id.substr(0, slash) + "--" + repo_id.substr(slash + 1);

@@ -22,6 +22,11 @@ fs::path hf_hub_cache() {
 fs::path resolve_model(const std::string& name) {
   SM_CHECK(!name.empty(), ErrorKind::kInvalidArgument, "empty model name");
   if (fs::is_directory(name)) return name;
+  std::error_code ec;
+  SM_CHECK(!fs::exists(name, ec), ErrorKind::kInvalidArgument,
+           "model folder " + name +
+               " is not a directory (a model is a folder with config.json, "
+               "the weights and the tokenizer)");
   const auto slash = name.find('/');
   const bool hub_id = slash != std::string::npos && slash > 0 &&
                       name.find('/', slash + 1) == std::string::npos && name[0] != '.' &&

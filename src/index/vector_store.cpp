@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
+#include "core/json_util.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
 
@@ -67,15 +68,19 @@ void create_file(const fs::path& file, const VectorIdentity& id) {
   });
 }
 
-// An exclusive lock on a file, held while the object lives (closing the descriptor releases it).
+// An exclusive lock on `file` + ".lock" (created when missing), held while the object lives
+// (closing the descriptor releases it). The lock is on a file of its own, never renamed or
+// replaced, so that every writer locks the same inode whatever happens to the vector file.
 std::shared_ptr<int> lock_file(const fs::path& file) {
-  const int fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
-  SM_CHECK(fd >= 0, ErrorKind::kIo, "cannot open " + file.string() + ": " + std::strerror(errno));
+  fs::path lock = file;
+  lock += ".lock";
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  SM_CHECK(fd >= 0, ErrorKind::kIo, "cannot open " + lock.string() + ": " + std::strerror(errno));
   while (::flock(fd, LOCK_EX) != 0) {
     if (errno == EINTR) continue;
     const int err = errno;
     ::close(fd);
-    throw Error(ErrorKind::kIo, "cannot lock " + file.string() + ": " + std::strerror(err));
+    throw Error(ErrorKind::kIo, "cannot lock " + lock.string() + ": " + std::strerror(err));
   }
   return std::shared_ptr<int>(new int(fd), [](int* p) {
     ::close(*p);
@@ -102,7 +107,7 @@ VectorStore VectorStore::read(const fs::path& file, const VectorIdentity& id) {
   SM_CHECK(16 + std::size_t{len} <= m.size(), ErrorKind::kCorrupt, what + ": truncated header");
   nlohmann::json h;
   try {
-    h = nlohmann::json::parse(m.data() + 16, m.data() + 16 + len);
+    h = parse_json(std::string_view(reinterpret_cast<const char*>(m.data() + 16), len));
   } catch (const nlohmann::json::exception&) {
     throw Error(ErrorKind::kCorrupt, what + ": header is not valid JSON");
   }
@@ -140,8 +145,10 @@ VectorStore VectorStore::read(const fs::path& file, const VectorIdentity& id) {
 
 VectorStore VectorStore::open_for_append(const fs::path& file, const VectorIdentity& id) {
   SM_CHECK(id.dimension > 0, ErrorKind::kInvalidArgument, "vector dimension must be positive");
-  if (!fs::exists(file)) create_file(file, id);
+  // Everything below (creating, setting aside, cutting and appending by path) is done holding
+  // the lock, so no other writer can rename or replace the file meanwhile.
   std::shared_ptr<int> lock = lock_file(file);
+  if (!fs::exists(file)) create_file(file, id);
   fs::path set_aside;
   VectorStore vs;
   try {
@@ -155,9 +162,7 @@ VectorStore VectorStore::open_for_append(const fs::path& file, const VectorIdent
     fs::rename(file, set_aside, ec);
     SM_CHECK(!ec, ErrorKind::kIo,
              e.what() + std::string("; cannot move it aside: ") + ec.message());
-    lock.reset();
     create_file(file, id);
-    lock = lock_file(file);
     vs = read(file, id);
   }
   vs.lock_ = std::move(lock);

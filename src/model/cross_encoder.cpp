@@ -69,14 +69,21 @@ std::vector<TokenIds> CrossEncoder::tokenize(const std::vector<TextPair>& pairs,
   const Tokenizer& tok = impl_->model->tokenizer;
   std::vector<TokenIds> out;
   out.reserve(pairs.size());
+  // A query paired with many passages (a course text and its candidates) is tokenized once.
+  const std::string* last_query = nullptr;
+  TokenIds query_ids;
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     try {
+      if (!last_query || *last_query != pairs[i].first) {
+        query_ids = tok.encode_pieces(pairs[i].first);
+        last_query = &pairs[i].first;
+      }
+      TokenIds q = query_ids;
+      TokenIds p = tok.encode_pieces(pairs[i].second);
       if (options.truncation == PairTruncation::kLongestFirst && options.truncate) {
-        out.push_back(tok.encode_pair(pairs[i].first, pairs[i].second, max_length));
+        out.push_back(tok.encode_pair_ids(std::move(q), std::move(p), max_length));
         continue;
       }
-      TokenIds q = tok.encode_pieces(pairs[i].first);
-      TokenIds p = tok.encode_pieces(pairs[i].second);
       SM_CHECK(options.truncate || q.size() + p.size() + 4 <= max_length,
                ErrorKind::kInvalidArgument,
                "`inputs` must have less than " + std::to_string(max_length) +

@@ -17,9 +17,9 @@ ModelConfig ModelConfig::load(const std::filesystem::path& path) {
 ModelConfig ModelConfig::parse(const std::string& json_text, const std::string& what) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorKind::kCorrupt, what + ": invalid JSON: " + e.what());
+    j = parse_json(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::kCorrupt, what + ": invalid JSON: " + json_error_message(e));
   }
   SM_CHECK(j.is_object(), ErrorKind::kCorrupt, what + ": not a JSON object");
   ModelConfig c;
@@ -66,7 +66,8 @@ void ModelConfig::validate(const std::string& what) const {
                " is not divisible by num_attention_heads " + std::to_string(num_attention_heads));
   SM_CHECK(pad_token_id >= 0 && pad_token_id < vocab_size, ErrorKind::kCorrupt,
            what + ": pad_token_id " + std::to_string(pad_token_id) + " is outside the vocabulary");
-  SM_CHECK(max_position_embeddings > pad_token_id + 2, ErrorKind::kCorrupt,
+  positive(max_position_embeddings, "max_position_embeddings");
+  SM_CHECK(max_position_embeddings - pad_token_id > 2, ErrorKind::kCorrupt,
            what + ": max_position_embeddings " + std::to_string(max_position_embeddings) +
                " leaves no room for tokens after the padding offset");
   SM_CHECK(layer_norm_eps > 0, ErrorKind::kCorrupt, what + ": layer_norm_eps must be positive");

@@ -1,9 +1,12 @@
 #include "skillmatch/model/model_folder.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <set>
 
@@ -253,25 +256,37 @@ nlohmann::json default_special_tokens_map() {
           {"mask_token", "<mask>"}};
 }
 
-// Replaces `out` by `staged` so that a reader sees one or the other whole.
+// Replaces `out` by `staged` so that a reader sees one or the other whole: the two folders are
+// exchanged in one step (renameat2 RENAME_EXCHANGE), then the old one, now at `staged`, is
+// removed. On a file system that cannot exchange, the old folder is moved aside first.
 void swap_into_place(const fs::path& staged, const fs::path& out) {
   std::error_code ec;
-  fs::path old;
-  if (fs::exists(out)) {
-    old = out;
-    old += ".old-" + std::to_string(::getpid());
-    fs::remove_all(old, ec);
-    fs::rename(out, old, ec);
+  if (!fs::exists(out)) {
+    fs::rename(staged, out, ec);
     SM_CHECK(!ec, ErrorKind::kIo,
-             "cannot move the old folder " + out.string() + " aside: " + ec.message());
+             "cannot rename " + staged.string() + " to " + out.string() + ": " + ec.message());
+    return;
   }
+  if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) == 0) {
+    fs::remove_all(staged, ec);
+    return;
+  }
+  SM_CHECK(errno == EINVAL || errno == ENOSYS || errno == ENOTSUP, ErrorKind::kIo,
+           "cannot put " + staged.string() + " in place of " + out.string() + ": " +
+               std::strerror(errno));
+  fs::path old = out;
+  old += ".old-" + std::to_string(::getpid());
+  fs::remove_all(old, ec);
+  fs::rename(out, old, ec);
+  SM_CHECK(!ec, ErrorKind::kIo,
+           "cannot move the old folder " + out.string() + " aside: " + ec.message());
   fs::rename(staged, out, ec);
   if (ec) {
-    if (!old.empty()) fs::rename(old, out);
+    fs::rename(old, out);
     throw Error(ErrorKind::kIo,
                 "cannot rename " + staged.string() + " to " + out.string() + ": " + ec.message());
   }
-  if (!old.empty()) fs::remove_all(old, ec);
+  fs::remove_all(old, ec);
 }
 
 }  // namespace
@@ -371,11 +386,14 @@ std::size_t ModelFolder::tokenizer_max_length() const {
   std::size_t limit = config_ ? static_cast<std::size_t>(config_->max_tokens()) : 0;
   const nlohmann::json& j = docs_.tokenizer_config;
   if (j.is_object()) {
-    // Tokenizers without a limit store a huge sentinel (1e30); only a real limit applies.
+    // Tokenizers without a limit store a huge sentinel (transformers' 1e30); only a real limit
+    // applies, and none is anywhere near 2^31 (a larger value must not be converted either).
     auto it = j.find("model_max_length");
-    if (it != j.end() && it->is_number() && it->get<double>() >= 4 &&
-        (limit == 0 || it->get<double>() < static_cast<double>(limit))) {
-      limit = static_cast<std::size_t>(it->get<double>());
+    if (it != j.end() && it->is_number()) {
+      const double v = it->get<double>();
+      if (v >= 4 && v < 2147483648.0 && (limit == 0 || v < static_cast<double>(limit))) {
+        limit = static_cast<std::size_t>(v);
+      }
     }
   }
   return limit;

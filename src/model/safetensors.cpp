@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_util.h"
 #include "skillmatch/core/error.h"
 
 namespace skillmatch {
@@ -115,10 +116,11 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
 
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(reinterpret_cast<const char*>(base + 8),
-                                   reinterpret_cast<const char*>(base + data_start));
+    header = parse_json(std::string_view(reinterpret_cast<const char*>(base + 8),
+                                         static_cast<std::size_t>(header_len)));
   } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorKind::kCorrupt, what + ": safetensors header is not valid JSON: " + e.what());
+    throw Error(ErrorKind::kCorrupt,
+                what + ": safetensors header is not valid JSON: " + json_error_message(e));
   }
   SM_CHECK(header.is_object(), ErrorKind::kCorrupt,
            what + ": safetensors header is not a JSON object");
@@ -141,23 +143,24 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
     TensorInfo info;
     info.name = name;
     SM_CHECK(e["dtype"].is_string() && parse_dtype(e["dtype"].get<std::string>(), &info.dtype),
-             ErrorKind::kCorrupt, where + ": unknown dtype " + e["dtype"].dump());
+             ErrorKind::kCorrupt, where + ": unknown dtype " + json_preview(e["dtype"]));
     const auto& shape = e["shape"];
     SM_CHECK(shape.is_array(), ErrorKind::kCorrupt, where + ": shape is not a list");
     std::uint64_t numel = 1;
     for (const auto& d : shape) {
       SM_CHECK(d.is_number_unsigned() || (d.is_number_integer() && d.get<std::int64_t>() >= 0),
-               ErrorKind::kCorrupt, where + ": shape " + shape.dump() + " is not valid");
+               ErrorKind::kCorrupt, where + ": shape " + json_preview(shape) + " is not valid");
       auto v = d.get<std::uint64_t>();
       SM_CHECK(v == 0 || numel <= std::numeric_limits<std::uint64_t>::max() / v / 8,
-               ErrorKind::kCorrupt, where + ": shape " + shape.dump() + " is too large");
+               ErrorKind::kCorrupt, where + ": shape " + json_preview(shape) + " is too large");
       numel *= v;
       info.shape.push_back(static_cast<std::int64_t>(v));
     }
     const auto& off = e["data_offsets"];
     SM_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
                  off[1].is_number_unsigned(),
-             ErrorKind::kCorrupt, where + ": data_offsets " + off.dump() + " is not [begin, end]");
+             ErrorKind::kCorrupt,
+             where + ": data_offsets " + json_preview(off) + " is not [begin, end]");
     const auto begin = off[0].get<std::uint64_t>();
     const auto end = off[1].get<std::uint64_t>();
     SM_CHECK(begin <= end && end <= data_size, ErrorKind::kCorrupt,

@@ -6,6 +6,7 @@
 #include <torch/serialize.h>
 
 #include "model/kernels.h"
+#include "model/torch_checkpoint.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
 #include "skillmatch/model/safetensors.h"
@@ -44,6 +45,17 @@ at::ScalarType torch_dtype(TensorDType dt, const std::string& where) {
 }
 
 std::map<std::string, at::Tensor> load_pickled_state_dict(const fs::path& file) {
+  const char* const convert =
+      "; convert it to model.safetensors, e.g. with "
+      "safetensors.torch.save_file(torch.load(path), 'model.safetensors')";
+  // libtorch trusts the sizes a checkpoint states; skillmatch's own readers check them first.
+  try {
+    check_torch_checkpoint(file);
+  } catch (const Error& e) {
+    throw Error(
+        e.kind() == ErrorKind::kIo ? ErrorKind::kIo : ErrorKind::kUnsupported,
+        std::string(e.what()) + ": skillmatch cannot read this PyTorch checkpoint" + convert);
+  }
   std::string bytes = read_file(file);
   std::vector<char> data(bytes.begin(), bytes.end());
   bytes.clear();
@@ -54,9 +66,7 @@ std::map<std::string, at::Tensor> load_pickled_state_dict(const fs::path& file) 
     std::string msg = e.what();
     msg = msg.substr(0, msg.find('\n'));
     throw Error(ErrorKind::kUnsupported,
-                file.string() + ": cannot read this PyTorch checkpoint (" + msg +
-                    "); convert it to model.safetensors, e.g. with "
-                    "safetensors.torch.save_file(torch.load(path), 'model.safetensors')");
+                file.string() + ": cannot read this PyTorch checkpoint (" + msg + ")" + convert);
   }
   SM_CHECK(value.isGenericDict(), ErrorKind::kUnsupported,
            file.string() + ": the checkpoint is not a state dict of tensors");

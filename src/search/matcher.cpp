@@ -12,8 +12,6 @@
 namespace skillmatch {
 namespace {
 
-constexpr std::size_t kNone = static_cast<std::size_t>(-1);
-
 bool has_filter(const SkillFilter& f) {
   return !f.taxonomies.empty() || !f.collections.empty() || !f.skill_types.empty() ||
          !f.groups.empty();

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_util.h"
 #include "skillmatch/core/error.h"
 #include "text/unicode.h"
 
@@ -66,7 +67,7 @@ class Reader {
   std::int32_t id(const json& j, const std::string& path) const {
     if (!j.is_number_integer() || j.get<std::int64_t>() < 0 ||
         j.get<std::int64_t>() > std::numeric_limits<std::int32_t>::max()) {
-      corrupt(path, "must be a token id (an integer from 0 to 2^31-1), not " + j.dump());
+      corrupt(path, "must be a token id (an integer from 0 to 2^31-1), not " + json_preview(j));
     }
     return static_cast<std::int32_t>(j.get<std::int64_t>());
   }
@@ -318,11 +319,11 @@ double serde_json_f64(std::string_view s) {
   return positive ? f : -f;
 }
 
-// nlohmann's DOM builder with serde_json's reading of floating-point numbers.
-class SerdeDomParser : public nlohmann::detail::json_sax_dom_parser<json> {
+// nlohmann's DOM builder with serde_json's reading of floating-point numbers (and the depth
+// limit of skillmatch's other JSON readers, which serde_json has as well).
+class SerdeDomParser : public JsonDomBuilder {
  public:
-  using Base = nlohmann::detail::json_sax_dom_parser<json>;
-  using Base::Base;
+  using JsonDomBuilder::JsonDomBuilder;
   bool number_float(double, const std::string& text) {
     return Base::number_float(serde_json_f64(text), text);
   }
@@ -509,29 +510,27 @@ void HfUnigram::tokenize(std::string_view s, std::vector<std::int32_t>* ids,
     starts_at += mblen;
   }
 
-  // Backtrack; runs of unknown nodes are fused into one token (fuse_unk).
+  // Backtrack; runs of unknown nodes are fused into one token (fuse_unk): the nodes are
+  // contiguous, so a run is the text from where its first node starts to where its last ends
+  // (taken once: growing the token at its front per node took quadratic time).
   std::vector<std::string> pieces;
-  std::string fused;
+  std::size_t unk_end = 0;  // where the run of unknown nodes being walked ends
   bool in_unk = false;
   for (std::size_t end = size; end > 0;) {
     const Best& node = best[end];
     SM_ASSERT(node.starts_at >= 0);
     const auto start = static_cast<std::size_t>(node.starts_at);
-    const std::string_view piece = s.substr(start, end - start);
     if (node.id == unk_id_) {
-      fused.insert(0, piece);
+      if (!in_unk) unk_end = end;
       in_unk = true;
     } else {
-      if (in_unk) {
-        pieces.push_back(std::move(fused));
-        fused.clear();
-        in_unk = false;
-      }
-      pieces.emplace_back(piece);
+      if (in_unk) pieces.emplace_back(s.substr(end, unk_end - end));
+      in_unk = false;
+      pieces.emplace_back(s.substr(start, end - start));
     }
     end = start;
   }
-  if (in_unk) pieces.push_back(std::move(fused));
+  if (in_unk) pieces.emplace_back(s.substr(0, unk_end));
   std::reverse(pieces.begin(), pieces.end());
   // Rust maps every token string back through its vocabulary; unknown strings are <unk>.
   for (auto& p : pieces) {
@@ -564,7 +563,7 @@ std::unique_ptr<HfUnigram> parse_model(const Reader& r, const json& j, const std
   for (std::size_t i = 0; i < list.size(); ++i) {
     const json& e = list[i];
     if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number()) {
-      r.corrupt(Reader::index(vp, i), "must be [piece, score], not " + e.dump());
+      r.corrupt(Reader::index(vp, i), "must be [piece, score], not " + json_preview(e));
     }
     vocab.emplace_back(e[0].get<std::string>(), e[1].get<double>());
   }
@@ -583,6 +582,7 @@ Template parse_template(const Reader& r, const json& j, const std::string& path,
                         const std::unordered_map<std::string, std::vector<std::int32_t>>& specials,
                         bool pair) {
   Template out;
+  bool seen[2] = {false, false};  // $A, $B
   r.array(j, path);
   for (std::size_t i = 0; i < j.size(); ++i) {
     const std::string p = Reader::index(path, i);
@@ -600,6 +600,10 @@ Template parse_template(const Reader& r, const json& j, const std::string& path,
       } else {
         r.corrupt(Reader::join(sp, "id"), "must be " + std::string(pair ? "A or B" : "A"));
       }
+      // Truncation makes room for each sequence once; a second copy would make the result
+      // longer than the max length it was cut to.
+      if (seen[t.sequence]) r.unsupported("a template with $" + id + " twice", sp);
+      seen[t.sequence] = true;
     } else if (item.contains("SpecialToken")) {
       const std::string sp = Reader::join(p, "SpecialToken");
       const json& tok = r.object(item["SpecialToken"], sp);
@@ -642,10 +646,13 @@ void check_ids(const Reader& r, const Template& t, std::int32_t vocab_size,
 HfTokenizer::HfTokenizer(std::string_view text, const std::string& what) : what_(what) {
   json j;
   try {
-    SerdeDomParser sax(j, true);
+    SerdeDomParser sax(j);
     json::sax_parse(text.begin(), text.end(), &sax);
   } catch (const json::parse_error& e) {
     throw Error(ErrorKind::kCorrupt, what + ": invalid JSON at byte " + std::to_string(e.byte));
+  } catch (const json::exception& e) {
+    // A number beyond double's range ("1e999"): out_of_range, which serde_json refuses too.
+    throw Error(ErrorKind::kCorrupt, what + ": invalid JSON (" + json_error_message(e) + ")");
   }
   const Reader r(what_);
   if (!j.is_object()) {
@@ -665,7 +672,16 @@ HfTokenizer::HfTokenizer(std::string_view text, const std::string& what) : what_
   }
 
   // Added tokens, one at a time in file order, with the ids AddedVocabulary::add_tokens gives.
+  // Lookups are by hash, never by scanning what came before: a file may hold many tokens.
   std::vector<std::size_t> special_order, normal_order;
+  std::vector<bool> in_special_order, in_normal_order;  // by index into added_
+  auto key = [](const HfAddedToken& t) {
+    return t.content + '\0' + char('0' + t.single_word) + char('0' + t.lstrip) +
+           char('0' + t.rstrip) + char('0' + t.normalized) + char('0' + t.special);
+  };
+  std::unordered_map<std::string, std::size_t> live;  // key -> how many of added_ have it
+  const auto model_size = static_cast<std::int32_t>(model_->size());
+  std::int32_t next_id = model_size;  // after the largest added id outside the model
   if (const json* list = r.optional(j, "added_tokens")) {
     r.array(*list, "added_tokens");
     for (std::size_t i = 0; i < list->size(); ++i) {
@@ -680,36 +696,36 @@ HfTokenizer::HfTokenizer(std::string_view text, const std::string& what) : what_
       t.normalized = r.boolean(e, "normalized", p, true);
       t.special = r.boolean(e, "special", p, false);
       if (t.content.empty()) continue;
-      bool same = false;
-      for (const auto& a : added_) {
-        same = same ||
-               (a.content == t.content && a.single_word == t.single_word && a.lstrip == t.lstrip &&
-                a.rstrip == t.rstrip && a.normalized == t.normalized && a.special == t.special);
-      }
-      if (same) continue;
+      // A token equal in every field to one already added is skipped.
+      if (auto it = live.find(key(t)); it != live.end() && it->second > 0) continue;
       std::int32_t id = 0;
       if (auto it = added_ids_.find(t.content); it != added_ids_.end()) {
         id = it->second;
       } else if (auto mid = model_->find(t.content)) {
         id = *mid;
       } else {
-        const auto model_size = static_cast<std::int32_t>(model_->size());
-        id = model_size;
-        for (const auto& [c, aid] : added_ids_) {
-          if (aid >= model_size) id = std::max(id, aid + 1);
-        }
+        id = next_id;
       }
+      if (id >= model_size) next_id = std::max(next_id, id + 1);
       t.id = id;
       added_ids_[t.content] = id;
       if (auto it = added_by_id_.find(id); it != added_by_id_.end()) {
+        --live[key(added_[it->second])];
         added_[it->second] = t;
       } else {
         added_by_id_[id] = added_.size();
         added_.push_back(t);
+        in_special_order.push_back(false);
+        in_normal_order.push_back(false);
       }
+      ++live[key(t)];
       const std::size_t index = added_by_id_[id];
       auto& order = t.special ? special_order : normal_order;
-      if (std::find(order.begin(), order.end(), index) == order.end()) order.push_back(index);
+      auto& in_order = t.special ? in_special_order : in_normal_order;
+      if (!in_order[index]) {
+        in_order[index] = true;
+        order.push_back(index);
+      }
     }
   }
   vocab_size_ = static_cast<std::int32_t>(model_->size());
@@ -725,6 +741,17 @@ HfTokenizer::HfTokenizer(std::string_view text, const std::string& what) : what_
       }
     }
   }
+  // Tries of the patterns, by their position in the matching set.
+  std::vector<std::pair<std::string_view, std::int32_t>> raw, normalized;
+  for (std::size_t k = 0; k < raw_patterns_.size(); ++k) {
+    raw.emplace_back(added_[raw_patterns_[k]].content, static_cast<std::int32_t>(k));
+  }
+  for (std::size_t k = 0; k < normalized_contents_.size(); ++k) {
+    if (normalized_contents_[k].empty()) continue;  // a pattern normalized to nothing
+    normalized.emplace_back(normalized_contents_[k], static_cast<std::int32_t>(k));
+  }
+  raw_trie_ = std::make_unique<PieceTrie>(std::move(raw));
+  normalized_trie_ = std::make_unique<PieceTrie>(std::move(normalized));
 
   if (const json* pp = r.optional(j, "post_processor")) {
     r.object(*pp, "post_processor");
@@ -828,17 +855,16 @@ void HfTokenizer::split_added(std::vector<Segment>* segments, bool normalized_pa
       if (e <= b) return;
       parts.push_back({s.substr(b, e - b), id, seg.at_origin && b == 0});
     };
-    // Leftmost-longest matches, as an Aho-Corasick automaton with MatchKind::LeftmostLongest.
+    // Leftmost-longest matches, as an Aho-Corasick automaton with MatchKind::LeftmostLongest
+    // (of patterns of one length, the first in the set): the trie offers the patterns that
+    // start at a position shortest first, so the last one offered is the longest.
+    const PieceTrie& trie = normalized_pass ? *normalized_trie_ : *raw_trie_;
     for (std::size_t pos = 0; pos < s.size() && !patterns.empty();) {
       std::size_t best = patterns.size(), best_len = 0;
-      for (std::size_t k = 0; k < patterns.size(); ++k) {
-        const std::string& p =
-            normalized_pass ? normalized_contents_[k] : added_[patterns[k]].content;
-        if (!p.empty() && p.size() > best_len && s.compare(pos, p.size(), p) == 0) {
-          best = k;
-          best_len = p.size();
-        }
-      }
+      trie.common_prefixes(std::string_view(s).substr(pos), [&](std::int32_t k, std::size_t len) {
+        best = static_cast<std::size_t>(k);
+        best_len = len;
+      });
       if (best == patterns.size()) {
         ++pos;
         continue;

@@ -130,6 +130,8 @@ class HfTokenizer {
   std::vector<std::size_t> raw_patterns_;         // indexes into added_ (normalized = false)
   std::vector<std::size_t> normalized_patterns_;  // indexes into added_ (normalized = true)
   std::vector<std::string> normalized_contents_;  // normalized content per normalized pattern
+  std::unique_ptr<PieceTrie> raw_trie_;           // raw_patterns_' contents -> their position
+  std::unique_ptr<PieceTrie> normalized_trie_;    // normalized_contents_ -> their position
   std::unordered_map<std::string, std::int32_t> added_ids_;
   std::unordered_map<std::int32_t, std::size_t> added_by_id_;  // id -> index into added_
   Template single_;

@@ -336,11 +336,28 @@ class Parser {
 
 class Matcher {
  public:
-  explicit Matcher(std::string_view text) : text_(text) {}
+  Matcher(std::string_view text, std::string_view pattern, const std::string& what)
+      : text_(text),
+        pattern_(pattern),
+        what_(what),
+        max_steps_(kMaxRegexSteps + 64 * text.size()) {}
 
   using Cont = std::function<bool(std::size_t)>;
 
   bool match(const Node* n, std::size_t pos, const Cont& k) const {
+    if (++steps_ > max_steps_) {
+      give_up("backtracks more than " + std::to_string(max_steps_) +
+              " steps (Hugging Face's Oniguruma gives up past its retry limit as well)");
+    }
+    if (depth_ >= kMaxRegexDepth) {
+      give_up("nests deeper than " + std::to_string(kMaxRegexDepth) +
+              " levels (a quantified group repeated that often)");
+    }
+    ++depth_;
+    struct Leave {
+      std::size_t& depth;
+      ~Leave() { --depth; }
+    } leave{depth_};
     switch (n->kind) {
       case Node::Kind::kClass: {
         if (pos >= text_.size()) return false;
@@ -409,12 +426,25 @@ class Matcher {
     return k(pos) || more();
   }
 
+  [[noreturn]] void give_up(const std::string& why) const {
+    throw Error(ErrorKind::kUnsupported, what_ + ": regex \"" + std::string(pattern_) +
+                                             "\" on a text of " + std::to_string(text_.size()) +
+                                             " bytes: the match " + why +
+                                             "; skillmatch gives up on this text");
+  }
+
   std::string_view text_;
+  std::string_view pattern_;
+  const std::string& what_;
+  std::size_t max_steps_;
+  mutable std::size_t steps_ = 0;
+  mutable std::size_t depth_ = 0;
 };
 
 }  // namespace
 
-SimpleRegex::SimpleRegex(std::string_view pattern, const std::string& what) {
+SimpleRegex::SimpleRegex(std::string_view pattern, const std::string& what)
+    : pattern_(pattern), what_(what) {
   root_ = Parser(pattern, what).parse();
 }
 SimpleRegex::~SimpleRegex() = default;
@@ -424,7 +454,7 @@ SimpleRegex& SimpleRegex::operator=(SimpleRegex&&) noexcept = default;
 std::vector<std::pair<std::size_t, std::size_t>> SimpleRegex::find_all(
     std::string_view text) const {
   std::vector<std::pair<std::size_t, std::size_t>> out;
-  const Matcher m(text);
+  const Matcher m(text, pattern_, what_);
   std::size_t last_end = 0;
   bool has_last_match = false;
   std::size_t last_match_end = 0;

@@ -5,6 +5,12 @@
 // with ranges and negation, groups `( )` and `(?: )`, alternation `|`, and the greedy or lazy
 // quantifiers * + ? {n} {n,} {,m} {n,m}. Anything else (anchors, \d \w \b \p{..}, look-around,
 // back-references, possessive quantifiers, options) is refused, never guessed.
+//
+// A backtracking matcher can take exponential time ("(a|a)*b" on a run of a's) and, matching a
+// quantified group by recursion, nest as deep as the group repeats. Both are bounded: a search
+// that takes more than kMaxRegexSteps (plus 64 per byte of text) steps, or nests deeper than
+// kMaxRegexDepth, throws kUnsupported naming the regex and its file, as Oniguruma gives up past
+// its retry limit; never a hang or a stack overflow.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +22,9 @@
 
 namespace skillmatch::text {
 
+inline constexpr std::size_t kMaxRegexSteps = 1'000'000;
+inline constexpr std::size_t kMaxRegexDepth = 2'000;
+
 class SimpleRegex {
  public:
   // Throws kUnsupported ("`what`: regex "...": <reason>") for syntax outside the subset.
@@ -25,13 +34,16 @@ class SimpleRegex {
   SimpleRegex& operator=(SimpleRegex&&) noexcept;
 
   // All matches in valid UTF-8 `text` as Oniguruma's find_iter yields them: leftmost-first,
-  // non-overlapping, an empty match right at the end of the previous match skipped.
+  // non-overlapping, an empty match right at the end of the previous match skipped. Throws
+  // kUnsupported when the search exceeds the step or depth bound (see above).
   std::vector<std::pair<std::size_t, std::size_t>> find_all(std::string_view text) const;
 
   struct Node;
 
  private:
   std::unique_ptr<Node> root_;
+  std::string pattern_;
+  std::string what_;
 };
 
 }  // namespace skillmatch::text

@@ -159,6 +159,15 @@ Tokenizer Tokenizer::load(const std::filesystem::path& path) {
   require_file(file, "SentencePiece model");
   std::string data = read_file(file);
   auto model = text::parse_sentencepiece_model(data, what);
+  // XLM-R's ids (<s> 0, <pad> 1, </s> 2, <unk> 3, SentencePiece id + 1 for the rest) need the
+  // unknown piece at 0 and <s>, </s> after it: with fewer pieces <unk> (3) fell outside the
+  // vocabulary (pieces + 2), and elsewhere ids would name other pieces.
+  SM_CHECK(model.pieces.size() >= 3 && model.pieces[0].type == text::PieceType::kUnknown,
+           ErrorKind::kUnsupported,
+           what +
+               ": not laid out like XLM-R's SentencePiece model (the unknown piece must be "
+               "piece 0, followed by <s> and </s>; this model has " +
+               std::to_string(model.pieces.size()) + " pieces)");
   std::vector<std::string> user_defined;
   for (const auto& p : model.pieces) {
     if (p.type == text::PieceType::kUserDefined) user_defined.push_back(p.text);
@@ -211,13 +220,15 @@ std::pair<std::size_t, std::size_t> longest_first_truncation(std::size_t len_a, 
 
 TokenIds Tokenizer::encode_pair(std::string_view a, std::string_view b,
                                 std::size_t max_length) const {
+  return encode_pair_ids(encode_pieces(a), encode_pieces(b), max_length);
+}
+
+TokenIds Tokenizer::encode_pair_ids(TokenIds ia, TokenIds ib, std::size_t max_length) const {
   const std::size_t specials = special_count(impl_->pair);
   SM_CHECK(max_length >= std::max<std::size_t>(specials, 2), ErrorKind::kInvalidArgument,
            "max length of a pair must be at least " +
                std::to_string(std::max<std::size_t>(specials, 2)) + ", got " +
                std::to_string(max_length));
-  TokenIds ia = encode_pieces(a);
-  TokenIds ib = encode_pieces(b);
   const std::size_t total = ia.size() + ib.size() + specials;
   if (total > max_length) {
     auto [drop_a, drop_b] = longest_first_truncation(ia.size(), ib.size(), total - max_length);

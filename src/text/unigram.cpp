@@ -18,38 +18,47 @@ PieceTrie::PieceTrie(std::vector<std::pair<std::string_view, std::int32_t>> entr
   std::stable_sort(entries.begin(), entries.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   nodes_.reserve(entries.size() * 2 + 1);
-  build(entries, 0, entries.size(), 0);
-}
-
-std::uint32_t PieceTrie::build(const std::vector<std::pair<std::string_view, std::int32_t>>& s,
-                               std::size_t lo, std::size_t hi, std::size_t depth) {
-  std::uint32_t node = static_cast<std::uint32_t>(nodes_.size());
-  nodes_.emplace_back();
-  std::size_t i = lo;
-  // Entries ending at this depth sort first; duplicates keep the first id.
-  while (i < hi && s[i].first.size() == depth) {
-    if (nodes_[node].value < 0) nodes_[node].value = s[i].second;
-    ++i;
-  }
+  // Nodes are made from an explicit stack, not by recursion: a piece is as long as its file
+  // makes it (one of 1 MB in a tokenizer.json overflowed the stack), and so is the trie's depth.
+  // Each item is a range of `entries` sharing their first `depth` bytes, and the edge that leads
+  // to the node it becomes (kNone for the root, made first).
+  struct Item {
+    std::size_t lo, hi, depth;
+    std::uint32_t edge;
+  };
+  std::vector<Item> stack{{0, entries.size(), 0, kNone}};
   std::vector<std::pair<unsigned char, std::pair<std::size_t, std::size_t>>> groups;
-  while (i < hi) {
-    unsigned char c = static_cast<unsigned char>(s[i].first[depth]);
-    std::size_t j = i;
-    while (j < hi && static_cast<unsigned char>(s[j].first[depth]) == c) ++j;
-    groups.push_back({c, {i, j}});
-    i = j;
+  while (!stack.empty()) {
+    const Item item = stack.back();
+    stack.pop_back();
+    const std::uint32_t node = static_cast<std::uint32_t>(nodes_.size());
+    nodes_.emplace_back();
+    if (item.edge != kNone) targets_[item.edge] = node;
+    std::size_t i = item.lo;
+    // Entries ending at this depth sort first; duplicates keep the first id.
+    while (i < item.hi && entries[i].first.size() == item.depth) {
+      if (nodes_[node].value < 0) nodes_[node].value = entries[i].second;
+      ++i;
+    }
+    groups.clear();
+    while (i < item.hi) {
+      const auto c = static_cast<unsigned char>(entries[i].first[item.depth]);
+      std::size_t j = i;
+      while (j < item.hi && static_cast<unsigned char>(entries[j].first[item.depth]) == c) ++j;
+      groups.push_back({c, {i, j}});
+      i = j;
+    }
+    const auto first = static_cast<std::uint32_t>(labels_.size());
+    nodes_[node].first_edge = first;
+    nodes_[node].num_edges = static_cast<std::uint32_t>(groups.size());
+    labels_.resize(labels_.size() + groups.size());
+    targets_.resize(targets_.size() + groups.size());
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      labels_[first + g] = groups[g].first;
+      stack.push_back({groups[g].second.first, groups[g].second.second, item.depth + 1,
+                       first + static_cast<std::uint32_t>(g)});
+    }
   }
-  std::uint32_t first = static_cast<std::uint32_t>(labels_.size());
-  nodes_[node].first_edge = first;
-  nodes_[node].num_edges = static_cast<std::uint32_t>(groups.size());
-  labels_.resize(labels_.size() + groups.size());
-  targets_.resize(targets_.size() + groups.size());
-  for (std::size_t g = 0; g < groups.size(); ++g) {
-    std::uint32_t c = build(s, groups[g].second.first, groups[g].second.second, depth + 1);
-    labels_[first + g] = groups[g].first;
-    targets_[first + g] = c;
-  }
-  return node;
 }
 
 std::uint32_t PieceTrie::child(std::uint32_t node, unsigned char c) const {

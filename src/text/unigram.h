@@ -34,8 +34,6 @@ class PieceTrie {
     std::uint32_t first_edge = 0;
     std::uint32_t num_edges = 0;
   };
-  std::uint32_t build(const std::vector<std::pair<std::string_view, std::int32_t>>& sorted,
-                      std::size_t lo, std::size_t hi, std::size_t depth);
   std::uint32_t child(std::uint32_t node, unsigned char c) const;
 
   std::vector<Node> nodes_;

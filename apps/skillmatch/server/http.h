@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -60,8 +61,21 @@ struct Service {
   std::mutex status_mu;
   std::string status = "starting";  // what /health says until ready
   std::string version;
-  // The models as loaded (set once before `ready`).
+  // The models as loaded: written once by the loader before it sets `models_loaded`, read only
+  // after seeing it set (or `ready`, which comes later).
   std::optional<ModelInfo> embedder_info, reranker_info;
+  std::atomic<bool> models_loaded{false};
+  // The workspace generation whose skill vectors the service has (Engine::generation()); a
+  // request that finds another wakes the keeper, which embeds the new skills.
+  std::atomic<std::uint64_t> prepared_generation{0};
+  // False while the keeper embeds the skills of a newer import: the match routes and /health
+  // answer 503 meanwhile; the model routes go on.
+  std::atomic<bool> current{true};
+  std::mutex keeper_mu;
+  std::condition_variable keeper_wake;
+  bool stopping = false;   // under keeper_mu
+  bool recheck = false;    // under keeper_mu: a request saw another generation
+  bool preparing = false;  // under keeper_mu: the keeper loads or embeds
 
   std::string status_text() {
     const std::lock_guard<std::mutex> lock(status_mu);
@@ -112,6 +126,9 @@ const std::string& current_request_id();
 
 // 503 until the service has loaded its models and embedded the skills.
 void require_ready(Service& service);
+// require_ready, and 503 while the skills of a newer import are being embedded (a request that
+// notices the change first wakes the keeper).
+void require_current(Service& service);
 
 // Runs the service until SIGTERM/SIGINT; returns the process exit code.
 int serve(const ServeOptions& options, const std::string& version);

@@ -8,9 +8,6 @@
 namespace skillmatch::server {
 namespace {
 
-// What a request may set of the match options: everything but the service's models.
-const std::set<std::string> kServiceOwned = {"embedder", "reranker",   "template",
-                                             "dtype",    "batch-size", "auto-index"};
 // Fields of the body that are not match options.
 const std::set<std::string> kMatchFields = {"text", "learning-outcomes", "items", "texts",
                                             "request-id"};
@@ -18,7 +15,10 @@ const std::set<std::string> kMatchFields = {"text", "learning-outcomes", "items"
 MatchOptions match_options(Service& s, const nlohmann::json& body) {
   MatchOptions o = s.match_defaults;
   try {
-    match_option_table().set_object(o, body, kMatchFields, kServiceOwned);
+    // The models (and auto-index) are the service's: a request naming them is refused.
+    static const std::set<std::string> service_owned =
+        match_option_table().names_in(kScopeRequest, false);
+    match_option_table().set_object(o, body, kMatchFields, service_owned);
   } catch (const Error& e) {
     throw HttpError{422, "Validation", e.what()};
   }
@@ -158,7 +158,7 @@ void add_skillmatch_routes(httplib::Server& svr, Service& s, const Wrap& wrap) {
   svr.Post("/v1/match", wrap(
                             "/v1/match",
                             [&s](const httplib::Request& req, httplib::Response& res) {
-                              require_ready(s);
+                              require_current(s);
                               const auto t0 = std::chrono::steady_clock::now();
                               const nlohmann::json body = parse_body(req);
                               const std::string text = match_text(body);
@@ -185,7 +185,7 @@ void add_skillmatch_routes(httplib::Server& svr, Service& s, const Wrap& wrap) {
       wrap(
           "/v1/match/batch",
           [&s](const httplib::Request& req, httplib::Response& res) {
-            require_ready(s);
+            require_current(s);
             const nlohmann::json body = parse_body(req);
             auto ids = std::make_shared<std::vector<nlohmann::json>>();
             auto texts = std::make_shared<std::vector<std::string>>();
@@ -237,11 +237,15 @@ void add_skillmatch_routes(httplib::Server& svr, Service& s, const Wrap& wrap) {
                   line["results"] = results_json(results[i]);
                   out += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
                 }
-              } catch (const Error& e) {
-                // The status is sent already: the stream ends with a line naming the error.
-                out += nlohmann::json{{"error", e.what()},
-                                      {"error_type", http_error(e, ErrorStyle::kSkillmatch).type}}
-                           .dump() +
+              } catch (const std::exception& e) {
+                // The status is sent already: the stream ends with a line naming the error. (This
+                // runs outside the route's error handling: nothing may escape it.)
+                const auto* known = dynamic_cast<const Error*>(&e);
+                out += nlohmann::json{{"error", known ? e.what() : "internal error"},
+                                      {"error_type",
+                                       known ? http_error(*known, ErrorStyle::kSkillmatch).type
+                                             : std::string("Backend")}}
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                        "\n";
                 sink.write(out.data(), out.size());
                 sink.done();

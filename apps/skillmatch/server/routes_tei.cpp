@@ -125,7 +125,7 @@ nlohmann::json rows(const Matrix& m) {
 
 // Byte offsets of each token in `text`: the token's text (without the U+2581 word mark) found
 // from where the previous one ended; null for special tokens and tokens the normalizer changed
-// beyond recognition.
+// beyond recognition. A token's "text" is the slice it covers, else its piece.
 nlohmann::json token_objects(Service& s, const std::string& model, const std::string& text,
                              const TokenIds& ids) {
   const std::vector<std::string> pieces = s.engine->pieces(ids, model);
@@ -149,6 +149,11 @@ nlohmann::json token_objects(Service& s, const std::string& model, const std::st
           cursor = pos + bare.size();
         }
       }
+    }
+    // As TEI: the token's text is the slice of the input it covers (the piece when unknown).
+    if (!start.is_null() && stop.get<std::size_t>() > start.get<std::size_t>()) {
+      t["text"] =
+          text.substr(start.get<std::size_t>(), stop.get<std::size_t>() - start.get<std::size_t>());
     }
     t["start"] = start;
     t["stop"] = stop;
@@ -177,24 +182,16 @@ void add_tei_routes(httplib::Server& svr, Service& s, const Wrap& wrap) {
   const Handler openai = [&s, max_batch](const httplib::Request& req, httplib::Response& res) {
     require_ready(s);
     const nlohmann::json body = parse_body(req);
-    EmbedOptions o = embed_options(s, body, false);
-    o.truncate = flag_member(body, "truncate", true);  // OpenAI clients do not ask for errors
+    const EmbedOptions o = embed_options(s, body, false);  // truncate: --auto-truncate, as TEI
     const std::string format = text_member(body, "encoding_format", false);
     if (!format.empty() && format != "float" && format != "base64") {
       throw HttpError{422, "Validation",
                       "`encoding_format` must be float or base64, not " + format};
     }
     const Inputs in = read_inputs(body, "input", max_batch);
-    const Matrix m = embed_inputs(s, in, o);
-    std::size_t tokens = 0;
-    if (in.ids.empty()) {
-      TokenizeOptions to;
-      to.model = o.model;
-      to.max_length = s.embedder_info ? s.embedder_info->max_seq_length : 512;
-      for (const auto& ids : s.engine->tokenize(in.texts, to)) tokens += ids.size();
-    } else {
-      for (const auto& ids : in.ids) tokens += ids.size();
-    }
+    std::size_t tokens = 0;  // the ids embedded: prompt and special tokens included
+    const Matrix m = in.ids.empty() ? s.engine->embed(in.texts, o, &tokens)
+                                    : s.engine->embed_ids(in.ids, o, &tokens);
     nlohmann::ordered_json j;
     j["object"] = "list";
     nlohmann::ordered_json data = nlohmann::ordered_json::array();
@@ -311,6 +308,14 @@ void add_tei_routes(httplib::Server& svr, Service& s, const Wrap& wrap) {
                  o.prompt_name = text_member(body, "prompt_name", false);
                  o.max_length = std::size_t{1} << 30;  // TEI's /tokenize does not truncate
                  std::string prompt;
+                 if (!s.options.embedder.empty()) {
+                   // As TEI: without prompt_name, the model's default prompt (what /embed uses).
+                   require_ready(s);
+                   if (o.prompt_name.empty() && s.embedder_info) {
+                     o.prompt_name = s.embedder_info->default_prompt_name;
+                   }
+                 }
+                 if (o.prompt_name == "none") o.prompt_name.clear();
                  if (!o.prompt_name.empty()) {
                    require_ready(s);
                    const auto prompts = s.embedder_info ? s.embedder_info->prompts
@@ -376,80 +381,87 @@ void add_tei_routes(httplib::Server& svr, Service& s, const Wrap& wrap) {
   svr.Get("/health", wrap(
                          "/health",
                          [&s](const httplib::Request&, httplib::Response& res) {
-                           require_ready(s);
+                           require_current(s);
                            res.status = 200;
                          },
                          ErrorStyle::kTei));
 
-  svr.Get("/info",
-          wrap(
-              "/info",
-              [&s](const httplib::Request&, httplib::Response& res) {
-                const ServeOptions& o = s.options;
-                nlohmann::ordered_json j;
-                auto classifier = [] {
-                  return nlohmann::json{{"id2label", {{"0", "LABEL_0"}}},
-                                        {"label2id", {{"LABEL_0", 0}}}};
-                };
-                // Until the models are loaded (see /health), what the options say.
-                auto describe = [&](const std::string& name, const std::optional<ModelInfo>& info) {
-                  j["model_id"] = name;
-                  j["model_sha"] = info ? nlohmann::json(info->fingerprint) : nlohmann::json();
-                  j["model_dtype"] = info ? dtype_name(info->dtype) : dtype_name(o.settings.dtype);
-                };
-                std::size_t max_input = 512;
-                if (!o.embedder.empty()) {
-                  describe(o.embedder, s.embedder_info);
-                  j["model_type"] = {
-                      {"embedding",
-                       {{"pooling", s.embedder_info ? s.embedder_info->pooling : "unknown"}}}};
-                  if (s.embedder_info) max_input = s.embedder_info->max_seq_length;
-                } else if (!o.reranker.empty()) {
-                  describe(o.reranker, s.reranker_info);
-                  j["model_type"] = {{"reranker", classifier()}};
-                  if (s.reranker_info) max_input = s.reranker_info->max_length;
-                } else {
-                  j["model_id"] = "bm25";
-                  j["model_sha"] = nullptr;
-                  j["model_dtype"] = "none";
-                  j["model_type"] = {{"embedding", {{"pooling", "none"}}}};
-                }
-                j["max_concurrent_requests"] = o.max_concurrent_requests;
-                j["max_input_length"] = max_input;
-                j["max_batch_tokens"] = o.max_batch_tokens;
-                j["max_batch_requests"] = nullptr;
-                j["max_client_batch_size"] = o.max_client_batch_size;
-                j["auto_truncate"] = o.auto_truncate;
-                j["tokenization_workers"] = o.max_concurrent_requests;
-                j["version"] = s.version;
-                j["sha"] = nullptr;
-                j["docker_label"] = nullptr;
-                if (!o.reranker.empty()) {
-                  const auto& r = s.reranker_info;
-                  j["reranker"] = {
-                      {"model_id", o.reranker},
-                      {"model_sha", r ? nlohmann::json(r->fingerprint) : nlohmann::json()},
-                      {"model_dtype", r ? dtype_name(r->dtype) : dtype_name(o.settings.dtype)},
-                      {"max_input_length", r ? r->max_length : 512}};
-                } else {
-                  j["reranker"] = nullptr;
-                }
-                nlohmann::json taxonomies = nlohmann::json::array();
-                for (const auto& t : s.engine->taxonomies()) {
-                  taxonomies.push_back({{"name", t.name}, {"version", t.version}});
-                }
-                j["skillmatch"] = {
-                    {"ready", s.ready.load()},
-                    {"status", s.status_text()},
-                    {"matching", o.embedder.empty()   ? "bm25 only (no embedding model)"
-                                 : o.reranker.empty() ? "hybrid"
-                                                      : "hybrid + rerank"},
-                    {"workspace", s.engine->workspace_dir().string()},
-                    {"taxonomies", taxonomies},
-                    {"batching", o.batching}};
-                reply_json(res, j);
-              },
-              ErrorStyle::kTei));
+  svr.Get(
+      "/info",
+      wrap(
+          "/info",
+          [&s](const httplib::Request&, httplib::Response& res) {
+            const ServeOptions& o = s.options;
+            // The loader writes the model descriptions once, then sets models_loaded.
+            const std::optional<ModelInfo> none;
+            const bool loaded = s.models_loaded;
+            const std::optional<ModelInfo>& embedder_info = loaded ? s.embedder_info : none;
+            const std::optional<ModelInfo>& reranker_info = loaded ? s.reranker_info : none;
+            nlohmann::ordered_json j;
+            auto classifier = [] {
+              return nlohmann::json{{"id2label", {{"0", "LABEL_0"}}},
+                                    {"label2id", {{"LABEL_0", 0}}}};
+            };
+            // Until the models are loaded (see /health), what the options say.
+            auto describe = [&](const std::string& name, const std::optional<ModelInfo>& info) {
+              j["model_id"] = name;
+              j["model_sha"] = info ? nlohmann::json(info->fingerprint) : nlohmann::json();
+              j["model_dtype"] = info ? dtype_name(info->dtype) : dtype_name(o.settings.dtype);
+            };
+            std::size_t max_input = 512;
+            if (!o.embedder.empty()) {
+              describe(o.embedder, embedder_info);
+              j["model_type"] = {
+                  {"embedding", {{"pooling", embedder_info ? embedder_info->pooling : "unknown"}}}};
+              if (embedder_info) max_input = embedder_info->max_seq_length;
+            } else if (!o.reranker.empty()) {
+              describe(o.reranker, reranker_info);
+              j["model_type"] = {{"reranker", classifier()}};
+              if (reranker_info) max_input = reranker_info->max_length;
+            } else {
+              j["model_id"] = "bm25";
+              j["model_sha"] = nullptr;
+              j["model_dtype"] = "none";
+              j["model_type"] = {{"embedding", {{"pooling", "none"}}}};
+            }
+            j["max_concurrent_requests"] = o.max_concurrent_requests;
+            j["max_input_length"] = max_input;
+            j["max_batch_tokens"] = o.max_batch_tokens;
+            j["max_batch_requests"] = nullptr;
+            j["max_client_batch_size"] = o.max_client_batch_size;
+            j["auto_truncate"] = o.auto_truncate;
+            j["tokenization_workers"] = o.max_concurrent_requests;
+            j["version"] = s.version;
+            j["sha"] = nullptr;
+            j["docker_label"] = nullptr;
+            if (!o.reranker.empty()) {
+              const auto& r = reranker_info;
+              j["reranker"] = {
+                  {"model_id", o.reranker},
+                  {"model_sha", r ? nlohmann::json(r->fingerprint) : nlohmann::json()},
+                  {"model_dtype", r ? dtype_name(r->dtype) : dtype_name(o.settings.dtype)},
+                  {"max_input_length", r ? r->max_length : 512}};
+            } else {
+              j["reranker"] = nullptr;
+            }
+            // Listed once ready (before, the workspace may still be being created).
+            nlohmann::json taxonomies = nlohmann::json::array();
+            if (s.ready) {
+              for (const auto& t : s.engine->taxonomies()) {
+                taxonomies.push_back({{"name", t.name}, {"version", t.version}});
+              }
+            }
+            j["skillmatch"] = {{"ready", s.ready.load()},
+                               {"status", s.status_text()},
+                               {"matching", o.embedder.empty()   ? "bm25 only (no embedding model)"
+                                            : o.reranker.empty() ? "hybrid"
+                                                                 : "hybrid + rerank"},
+                               {"workspace", s.engine->workspace_dir().string()},
+                               {"taxonomies", taxonomies},
+                               {"batching", o.batching}};
+            reply_json(res, j);
+          },
+          ErrorStyle::kTei));
 
   svr.Get("/metrics", wrap(
                           "/metrics",

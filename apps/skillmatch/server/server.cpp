@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "server/http.h"
+#include "skillmatch/core/time.h"
 #include "skillmatch/core/utf8.h"
 
 namespace skillmatch::server {
@@ -28,18 +29,8 @@ thread_local Clock::time_point t_start;
 thread_local std::string t_route;
 thread_local std::string t_request_id;
 
-std::string timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void log_line(const std::string& s) {
-  std::fprintf(stderr, "%s %s\n", timestamp().c_str(), s.c_str());
+  std::fprintf(stderr, "%s %s\n", utc_now().c_str(), s.c_str());
   std::fflush(stderr);
 }
 
@@ -236,6 +227,99 @@ void require_ready(Service& service) {
   if (!service.ready) throw HttpError{503, "Unhealthy", service.status_text()};
 }
 
+void require_current(Service& service) {
+  require_ready(service);
+  if (service.current && (service.options.embedder.empty() ||
+                          service.engine->generation() == service.prepared_generation)) {
+    return;
+  }
+  if (service.current) {
+    service.current = false;
+    {
+      const std::lock_guard<std::mutex> lock(service.keeper_mu);
+      service.recheck = true;
+    }
+    service.keeper_wake.notify_one();
+    service.set_status("the workspace changed (an import): embedding its new skills");
+  }
+  throw HttpError{503, "Unhealthy", service.status_text()};
+}
+
+namespace {
+
+constexpr std::chrono::seconds kCheckEvery{5};   // the keeper looks for a newer import
+constexpr std::chrono::seconds kRetryAfter{30};  // and retries a failed preparation
+
+// The keeper thread: loads the models and embeds the skills, then again whenever an import
+// changed the workspace (the requests themselves never embed skills). Returns when stopped.
+void keep(Service& service) {
+  Engine& engine = *service.engine;
+  const ServeOptions& so = service.options;
+  MatchOptions prepare = service.match_defaults;
+  prepare.auto_index = true;
+  std::chrono::seconds pause{0};
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(service.keeper_mu);
+      service.keeper_wake.wait_for(lock, pause,
+                                   [&] { return service.stopping || service.recheck; });
+      if (service.stopping) return;
+      service.recheck = false;
+    }
+    pause = kCheckEvery;
+    try {
+      const bool starting = !service.ready;
+      if (!starting && service.current &&
+          (so.embedder.empty() || engine.generation() == service.prepared_generation)) {
+        continue;
+      }
+      {
+        const std::lock_guard<std::mutex> lock(service.keeper_mu);
+        if (service.stopping) return;
+        service.preparing = true;
+      }
+      service.current = false;
+      if (starting) {
+        service.set_status("loading models and the workspace");
+      } else {
+        service.set_status("the workspace changed (an import): embedding its new skills");
+        log_line("the workspace changed: embedding its new skills");
+      }
+      if (!service.models_loaded) {
+        if (!so.embedder.empty())
+          service.embedder_info = engine.model_info(so.embedder, so.settings);
+        if (!so.reranker.empty())
+          service.reranker_info = engine.model_info(so.reranker, so.settings);
+        service.models_loaded = true;
+      }
+      const std::uint64_t generation = engine.generation();
+      engine.prepare(prepare);
+      service.prepared_generation = generation;
+      {
+        const std::lock_guard<std::mutex> lock(service.keeper_mu);
+        service.preparing = false;
+      }
+      service.current = true;
+      service.ready = true;
+      service.set_status("ready");
+      log_line("ready");
+    } catch (const std::exception& e) {
+      {
+        const std::lock_guard<std::mutex> lock(service.keeper_mu);
+        service.preparing = false;
+      }
+      const std::string what = dynamic_cast<const Error*>(&e) ? e.what() : "internal error";
+      service.set_status(
+          std::string(service.ready ? "failed to embed the new skills: " : "failed to start: ") +
+          what + " (trying again in " + std::to_string(kRetryAfter.count()) + " s)");
+      log_line(std::string("error: ") + e.what());
+      pause = kRetryAfter;
+    }
+  }
+}
+
+}  // namespace
+
 int serve(const ServeOptions& o, const std::string& version) {
   install_signal_handlers();
   Service service;
@@ -266,6 +350,7 @@ int serve(const ServeOptions& o, const std::string& version) {
   m.reranker = o.reranker;
   m.passage_template = o.passage_template;
   m.settings = o.settings;
+  m.auto_index = false;  // the keeper embeds new skills, never a request
   if (o.embedder.empty()) m.search.mode = RetrievalMode::kBm25;
   // A wrong model folder is an error now, not after the service has started.
   if (!o.embedder.empty()) service.engine->check_model(o.embedder, ModelKind::kBiEncoder);
@@ -305,7 +390,14 @@ int serve(const ServeOptions& o, const std::string& version) {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  svr.set_post_routing_handler([&](const httplib::Request&, httplib::Response& res) {
+  svr.set_post_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+    // A request that httplib refused before routing (a malformed request line, an over-long
+    // URI) has no context of its own yet: give it one, so it does not inherit the last one's.
+    if (t_request_id.empty()) {
+      t_start = Clock::now();
+      t_route = "malformed";
+      t_request_id = request_id(req);
+    }
     res.set_header("X-Request-Id", t_request_id);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_start).count();
     char timing[48];
@@ -344,13 +436,17 @@ int serve(const ServeOptions& o, const std::string& version) {
         log_line("internal error in " + req.method + " " + req.path);
       });
   svr.set_logger([&](const httplib::Request& req, const httplib::Response& res) {
-    const double secs = std::chrono::duration<double>(Clock::now() - t_start).count();
-    service.metrics.record(t_route, res.status, secs);
+    const bool known = !t_request_id.empty();
+    const double secs = known ? std::chrono::duration<double>(Clock::now() - t_start).count() : 0.0;
+    service.metrics.record(known ? t_route : "malformed", res.status, secs);
+    // The worker's next request starts with no context (see the post-routing handler).
+    const std::string id = std::move(t_request_id);
+    t_request_id.clear();
     if (!o.access_log) return;
     char line[512];
     std::snprintf(line, sizeof line, "%s \"%s %s\" %d %zuB %.1fms id=%s", req.remote_addr.c_str(),
                   req.method.c_str(), req.path.substr(0, 200).c_str(), res.status, res.body.size(),
-                  secs * 1000, t_request_id.c_str());
+                  secs * 1000, id.c_str());
     log_line(line);
   });
 
@@ -388,35 +484,24 @@ int serve(const ServeOptions& o, const std::string& version) {
   }
 
   // Loading and indexing in the background: /health answers 503 until they are done.
-  std::thread loader([&service] {
-    try {
-      service.set_status("loading models and the workspace");
-      const ServeOptions& so = service.options;
-      if (!so.embedder.empty()) {
-        service.embedder_info = service.engine->model_info(so.embedder, so.settings);
-      }
-      if (!so.reranker.empty()) {
-        service.reranker_info = service.engine->model_info(so.reranker, so.settings);
-      }
-      service.engine->prepare(service.match_defaults);
-      service.ready = true;
-      service.set_status("ready");
-      log_line("ready");
-    } catch (const Error& e) {
-      service.set_status(std::string("failed to start: ") + e.what());
-      log_line(std::string("error: ") + e.what());
-    }
-  });
-  std::thread signal_thread([&svr] {
+  std::thread keeper([&service] { keep(service); });
+  std::thread signal_thread([&svr, &service] {
     for (;;) {
       const int sig = next_signal();
       if (sig == SIGHUP) {
-        log_line("SIGHUP: the workspace is re-read on the next request");
+        log_line("SIGHUP: looking for changes of the workspace now");
+        {
+          const std::lock_guard<std::mutex> lock(service.keeper_mu);
+          service.recheck = true;
+        }
+        service.keeper_wake.notify_one();
         continue;
       }
       if (sig == 0) return;  // the service stopped on its own
       log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
                "): finishing the requests in flight");
+      // stop() is ignored until the server runs: a signal that came during start-up waits.
+      while (!svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       svr.stop();
       return;
     }
@@ -425,14 +510,21 @@ int serve(const ServeOptions& o, const std::string& version) {
   // listen_after_bind returns once stop() was called and the workers have finished.
   on_signal(0);  // ends the signal thread if it still waits
   signal_thread.join();
-  if (!service.ready && service.status_text().rfind("failed", 0) != 0) {
-    // Stopped while still loading or embedding the skills: the vectors written so far are
-    // durable and the next start resumes; do not wait for the rest.
-    log_line("stopped while starting (" + service.status_text() + "); the next start resumes");
+  bool preparing = false;
+  {
+    const std::lock_guard<std::mutex> lock(service.keeper_mu);
+    service.stopping = true;
+    preparing = service.preparing;
+  }
+  if (preparing) {
+    // Stopped while loading or embedding skills: the vectors written so far are durable and the
+    // next start resumes; do not wait for the rest.
+    log_line("stopped while " + service.status_text() + "; the next start resumes");
     std::fflush(stderr);
     std::_Exit(0);
   }
-  loader.join();
+  service.keeper_wake.notify_one();
+  keeper.join();
   log_line("stopped");
   return ok ? 0 : exit_code(ErrorKind::kIo);
 }

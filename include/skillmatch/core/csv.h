@@ -3,23 +3,29 @@
 //
 // Errors: kNotFound for a missing file; kInvalidArgument "<file> line N: <reason>" for an
 // unterminated quote, text after a closing quote, a row with a different number of fields than
-// the header, invalid UTF-8, or a record larger than the limit. Not thread-safe; one reader per
-// thread.
+// the header, invalid UTF-8, a NUL byte, a record larger than the limit or with more than
+// kMaxCsvFields fields. Not thread-safe; one reader per thread.
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
-#include <fstream>
+#include <istream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace skillmatch {
 
+inline constexpr std::size_t kMaxCsvFields = 65536;
+
 class CsvReader {
  public:
   // Opens `path` and reads its header row. A UTF-8 byte order mark is skipped.
   explicit CsvReader(const std::filesystem::path& path, std::size_t max_record_bytes = 16u << 20);
+  // Reads CSV text held in memory (an archive's entry); `name` stands for the file in messages
+  // ("export.zip:skills_de.csv line 7: ...").
+  CsvReader(std::string text, std::string name, std::size_t max_record_bytes = 16u << 20);
 
   const std::vector<std::string>& header() const noexcept { return header_; }
   // Index of a header column; nullopt if absent.
@@ -36,10 +42,11 @@ class CsvReader {
   std::string where() const;
 
  private:
+  void start();  // skips a byte order mark, reads the header
   bool read_record(std::vector<std::string>& fields);
 
-  std::filesystem::path path_;
-  std::ifstream in_;
+  std::string name_;
+  std::unique_ptr<std::istream> in_;
   std::size_t max_record_bytes_;
   std::size_t line_ = 1;         // current physical line
   std::size_t record_line_ = 0;  // first line of the last record

@@ -10,8 +10,13 @@
 // renamed into place only when its size equals the size the server announced. The endpoint is
 // $HF_ENDPOINT (default https://huggingface.co); a token in $HF_TOKEN is sent for private models.
 //
-// Errors: kNotFound (unknown model or revision), kUnsupported (a repository without the files
-// skillmatch needs), kIo (network, disk, size mismatch), each naming the model and file.
+// Every name that comes from the server (the commit, ETags) is checked before it touches the file
+// system: a commit is 40 hex digits, an ETag has no '/' or "..". A revision must be a branch, tag
+// or commit name (no "..", no leading '/').
+//
+// Errors: kInvalidArgument (a bad id, revision or endpoint URL), kNotFound (unknown model or
+// revision), kUnsupported (a repository without the files skillmatch needs), kIo (network, a
+// stalled or misbehaving server, disk, size mismatch), each naming the model and file.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +31,7 @@ struct PullOptions {
   std::string revision = "main";  // branch, tag or commit
   std::string token;              // empty: $HF_TOKEN
   std::filesystem::path cache;    // empty: hf_hub_cache()
+  int timeout_seconds = 30;       // connecting, and waiting for the next bytes of an answer
   // Called while downloading: file, bytes of it so far, its size.
   std::function<void(const std::string&, std::uint64_t, std::uint64_t)> progress;
 };

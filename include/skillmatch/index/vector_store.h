@@ -7,8 +7,9 @@
 // killed while indexing leaves whole records plus at most one partial record, which the next
 // writer drops (the index then resumes where it stopped). The last record of a skill wins.
 //
-// One writer at a time: open_for_append() takes an exclusive lock on the file (flock, across
-// processes) for the life of the object. Readers take no lock and read whole records only, so a
+// One writer at a time: open_for_append() takes an exclusive lock (flock, across processes) on a
+// sidecar file "<file>.lock" for the life of the object, before it creates, sets aside or cuts
+// the vector file. Readers take no lock and read whole records only, so a
 // service reading while `skillmatch index` appends sees a consistent prefix.
 // Thread-safety: not thread-safe for writes; const methods may be called concurrently.
 // Errors: kNotFound (read() of a missing file), kCorrupt for a bad header; kInvalidArgument when

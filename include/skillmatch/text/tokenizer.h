@@ -69,6 +69,9 @@ class Tokenizer {
   // XLM-R): tokens are removed from the longer side until both are equal, then from both
   // alternately, as transformers' truncate_sequences does.
   TokenIds encode_pair(std::string_view a, std::string_view b, std::size_t max_length) const;
+  // The same from the content ids of both sides (encode_pieces of each): lets a caller that
+  // pairs one text with many tokenize it once.
+  TokenIds encode_pair_ids(TokenIds a, TokenIds b, std::size_t max_length) const;
 
   // The single layout around content ids that are already truncated (`<s> a </s>` for XLM-R).
   TokenIds assemble_single(const TokenIds& content) const;
