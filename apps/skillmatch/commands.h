@@ -17,5 +17,7 @@ void add_match_commands(CLI::App& app);
 void add_eval_command(CLI::App& app);
 // serve (cmd_serve.cpp, server/)
 void add_serve_command(CLI::App& app);
+// train embedder, train reranker, mine-negatives (cmd_train.cpp)
+void add_train_commands(CLI::App& app);
 
 }  // namespace skillmatch::cli

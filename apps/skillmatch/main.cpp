@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   skillmatch::cli::add_match_commands(app);
   skillmatch::cli::add_eval_command(app);
   skillmatch::cli::add_serve_command(app);
+  skillmatch::cli::add_train_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

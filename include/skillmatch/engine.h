@@ -52,6 +52,7 @@
 #include "skillmatch/options.h"
 #include "skillmatch/search/matcher.h"
 #include "skillmatch/text/tokenizer.h"
+#include "skillmatch/train/trainer.h"
 
 namespace skillmatch {
 
@@ -241,6 +242,64 @@ struct EvalReport {
 // of the request is read before anything is written. Errors name the file and line.
 TaxonomyData read_import(const ImportRequest& request);
 
+// ================================================================ training (begin)
+// `train embedder`, `train reranker` and `mine-negatives`: requests of the trainer (see
+// skillmatch/train/trainer.h for the settings and what they mean) and of hard-negative mining.
+// Each has an option table (names = command-line flags, ranges stated).
+
+struct TrainEmbedderOptions {
+  std::string base;                  // model folder or Hub id; without weights: random init
+  std::filesystem::path train_file;  // training data (skillmatch/train/train_data.h)
+  std::filesystem::path eval_file;   // optional: a dataset as `eval` reads it
+  // How a skill named by URI in the data renders (the index template: what `index` embeds), and
+  // the passages of the evaluation corpus.
+  std::string passage_template = kDefaultPassageTemplate;
+  std::size_t eval_limit = 0;  // only the first N evaluation queries; 0: all
+  SkillFilter corpus;          // the skills URIs resolve to and evaluation ranks
+  EmbedderTrainSettings settings;
+};
+
+struct TrainRerankerOptions {
+  std::string base;
+  std::filesystem::path train_file;
+  std::filesystem::path eval_file;
+  // How a skill named by URI renders for the reranker (match's --rerank-template).
+  std::string rerank_template = "{label}";
+  // Evaluation: each query's candidates come from this retrieval (match options as key=value,
+  // e.g. "mode=bm25,bm25-weights=3,0,1" or "mode=dense,embedder=E"); the top `eval_depth` are
+  // reranked by the model being trained, as `eval -c ...,reranker=OUT --depth D` does.
+  std::string eval_retrieval = "mode=bm25";
+  std::size_t eval_depth = 100;
+  std::size_t eval_limit = 0;
+  SkillFilter corpus;
+  RerankerTrainSettings settings;
+};
+
+struct MineOptions {
+  std::filesystem::path input;   // (anchor|query, positive(s)) rows in any training format
+  std::filesystem::path output;  // FlagEmbedding JSON Lines {query, pos, neg}
+  // Candidates: the workspace's skills (default; ranked by the bi-encoder `match.embedder` when
+  // given, else by BM25), or the texts of a corpus file (JSON Lines {"text"}).
+  std::filesystem::path corpus_file;
+  MatchOptions match;  // embedder, passage template, dtype, batch size, BM25 weights, filters
+  // How a skill negative is written when the row's positives are texts (URIs stay URIs).
+  std::string negative_template = "{label}";
+  MiningSettings mining;
+};
+
+struct MineReport {
+  std::size_t rows = 0;
+  std::string ranking;  // "dense (MODEL)" or "BM25"
+  std::string corpus;   // "workspace (N skills)" or the corpus file
+  MiningStats stats;
+  std::size_t unresolved_positives = 0;  // positives that named no candidate (not excluded)
+};
+
+const OptionTable<TrainEmbedderOptions>& train_embedder_option_table();
+const OptionTable<TrainRerankerOptions>& train_reranker_option_table();
+const OptionTable<MineOptions>& mine_option_table();
+// ================================================================ training (end)
+
 class Engine {
  public:
   explicit Engine(EngineOptions options = {});
@@ -326,6 +385,20 @@ class Engine {
   // The workspace's generation (Workspace::generation()): it changes with every import, so a
   // long-running caller can tell when the skills changed.
   std::uint64_t generation();
+
+  // ---------------------------------------------------------------- training (begin)
+  // Fine-tunes a bi-encoder / cross-encoder and writes the Hugging Face folder settings.out
+  // (see skillmatch/train/trainer.h). URIs in the data and the evaluation resolve in the
+  // workspace; `progress` gets the numbers of each progress line, notes go to EngineOptions::log.
+  // One training per process at a time.
+  TrainReport train_embedder(const TrainEmbedderOptions& options,
+                             const std::function<void(const TrainProgress&)>& progress = nullptr);
+  TrainReport train_reranker(const TrainRerankerOptions& options,
+                             const std::function<void(const TrainProgress&)>& progress = nullptr);
+  // Ranks the candidates for every row of options.input and writes it with mined negatives to
+  // options.output (atomically). `progress(done, total)` counts rows.
+  MineReport mine_negatives(const MineOptions& options, const ProgressFn& progress = nullptr);
+  // ---------------------------------------------------------------- training (end)
 
   struct Impl;
 

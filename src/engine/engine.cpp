@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/caches.h"
+#include "engine/engine_internal.h"
 #include "engine/inference_queue.h"
 #include "engine/shipped_data.h"
 #include "skillmatch/catalog/feedback.h"
@@ -1027,6 +1028,14 @@ EvalReport Engine::evaluate(const fs::path& dataset, const EvalRequest& request,
 
 PullResult Engine::pull(const std::string& repo_id, const PullOptions& options) {
   return pull_model(repo_id, options);
+}
+
+}  // namespace skillmatch
+
+namespace skillmatch {
+
+const EngineOptions& engine_options(const Engine::Impl& impl) {
+  return impl.opt;
 }
 
 }  // namespace skillmatch

@@ -344,6 +344,11 @@ const ModelConfig& ModelFolder::config() const {
   return *config_;
 }
 
+void ModelFolder::set_config(const nlohmann::json& config) {
+  config_ = ModelConfig::parse(config.dump(), (dir_ / "config.json").string());
+  docs_.config = config;
+}
+
 ModelKind ModelFolder::kind() const {
   for (const auto& a : config().architectures) {
     if (a.find("ForSequenceClassification") != std::string::npos) return ModelKind::kCrossEncoder;

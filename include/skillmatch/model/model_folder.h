@@ -105,6 +105,10 @@ class ModelFolder {
   const Documents& documents() const noexcept { return docs_; }
   Documents& documents() noexcept { return docs_; }
 
+  // Replaces config.json (its document and parsed form), e.g. when a trainer turns an encoder
+  // into a sequence classifier. Throws kCorrupt/kUnsupported as read() does for a bad config.
+  void set_config(const nlohmann::json& config);
+
  private:
   std::filesystem::path dir_;
   std::optional<ModelConfig> config_;
