@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -342,19 +343,47 @@ TEST(TrainCli, TrainingLiftsHeldOutMrr) {
                   "mode=bm25,bm25-weights=1,0,0,dtype=float32,reranker=" + model.string()});
   };
   const double rr_before = rerank(fixtures() / "reranker");
-  const CliRun rr = run({"train",        "reranker",
-                         "-w",           ws,
-                         "--base",       (fixtures() / "reranker").string(),
-                         "--train",      (dir / "mined.jsonl").string(),
-                         "--out",        (dir / "rr").string(),
-                         "--group-size", "4",
-                         "--lr",         "1e-2",
-                         "--batch-size", "16",
-                         "--max-steps",  "125",
-                         "--no-dropout", "--log-steps",
-                         "100"});
+  const CliRun rr = run({"train",
+                         "reranker",
+                         "-w",
+                         ws,
+                         "--base",
+                         (fixtures() / "reranker").string(),
+                         "--train",
+                         (dir / "mined.jsonl").string(),
+                         "--out",
+                         (dir / "rr").string(),
+                         "--group-size",
+                         "4",
+                         "--lr",
+                         "1e-2",
+                         "--batch-size",
+                         "16",
+                         "--max-steps",
+                         "125",
+                         "--no-dropout",
+                         "--log-steps",
+                         "100",
+                         "--eval",
+                         eval_set,
+                         "--taxonomy",
+                         "small",
+                         "--eval-retrieval",
+                         "mode=bm25,bm25-weights=1,0,0",
+                         "--eval-depth",
+                         "30",
+                         "--eval-steps",
+                         "125"});
   ASSERT_EQ(rr.rc, 0) << rr.err;
   const double rr_after = rerank(dir / "rr");
+  // The evaluation during training ranks as `eval` does with the saved (best) model.
+  const std::regex eval_line("eval step [0-9]+:.* mrr@10 ([0-9.]+)");
+  double best_seen = -1;
+  for (auto it = std::sregex_iterator(rr.err.begin(), rr.err.end(), eval_line);
+       it != std::sregex_iterator(); ++it) {
+    best_seen = std::max(best_seen, std::stod((*it)[1]));
+  }
+  EXPECT_NEAR(best_seen, rr_after, 6e-5) << rr.err;
   std::printf("reranker MRR@10 on 200 held-out skills: %.4f untrained, %.4f trained\n", rr_before,
               rr_after);
   EXPECT_GE(rr_after - rr_before, 0.015);

@@ -55,6 +55,24 @@ CrossEncoder CrossEncoder::load(const ModelFolder& folder, const InferenceOption
   return CrossEncoder(std::move(impl));
 }
 
+TokenIds truncate_pair(const Tokenizer& tok, TokenIds q, TokenIds p, const PairOptions& options,
+                       std::size_t max_length) {
+  if (options.truncation == PairTruncation::kLongestFirst && options.truncate) {
+    return tok.encode_pair_ids(std::move(q), std::move(p), max_length);
+  }
+  SM_CHECK(options.truncate || q.size() + p.size() + 4 <= max_length, ErrorKind::kInvalidArgument,
+           "`inputs` must have less than " + std::to_string(max_length) +
+               " tokens. Given: " + std::to_string(q.size() + p.size() + 4));
+  const std::size_t query_max =
+      options.query_max_length ? options.query_max_length : max_length * 3 / 4;
+  if (q.size() > query_max) q.resize(query_max);
+  if (p.size() > max_length) p.resize(max_length);
+  const std::size_t room = max_length - 4;  // <s> q </s></s> p </s>
+  if (q.size() > room) q.resize(room);
+  if (q.size() + p.size() > room) p.resize(room - q.size());
+  return tok.assemble_pair(q, p);
+}
+
 std::vector<TokenIds> CrossEncoder::tokenize(const std::vector<TextPair>& pairs,
                                              const PairOptions& options) const {
   const std::size_t max_length = options.max_length ? options.max_length : impl_->max_length;
@@ -64,8 +82,6 @@ std::vector<TokenIds> CrossEncoder::tokenize(const std::vector<TextPair>& pairs,
                std::to_string(limit) + " tokens");
   SM_CHECK(max_length >= 4, ErrorKind::kInvalidArgument,
            "max length of a pair must be at least 4, got " + std::to_string(max_length));
-  const std::size_t query_max =
-      options.query_max_length ? options.query_max_length : max_length * 3 / 4;
   const Tokenizer& tok = impl_->model->tokenizer;
   std::vector<TokenIds> out;
   out.reserve(pairs.size());
@@ -78,22 +94,8 @@ std::vector<TokenIds> CrossEncoder::tokenize(const std::vector<TextPair>& pairs,
         query_ids = tok.encode_pieces(pairs[i].first);
         last_query = &pairs[i].first;
       }
-      TokenIds q = query_ids;
-      TokenIds p = tok.encode_pieces(pairs[i].second);
-      if (options.truncation == PairTruncation::kLongestFirst && options.truncate) {
-        out.push_back(tok.encode_pair_ids(std::move(q), std::move(p), max_length));
-        continue;
-      }
-      SM_CHECK(options.truncate || q.size() + p.size() + 4 <= max_length,
-               ErrorKind::kInvalidArgument,
-               "`inputs` must have less than " + std::to_string(max_length) +
-                   " tokens. Given: " + std::to_string(q.size() + p.size() + 4));
-      if (q.size() > query_max) q.resize(query_max);
-      if (p.size() > max_length) p.resize(max_length);
-      const std::size_t room = max_length - 4;  // <s> q </s></s> p </s>
-      if (q.size() > room) q.resize(room);
-      if (q.size() + p.size() > room) p.resize(room - q.size());
-      out.push_back(tok.assemble_pair(q, p));
+      out.push_back(
+          truncate_pair(tok, query_ids, tok.encode_pieces(pairs[i].second), options, max_length));
     } catch (const Error& e) {
       rethrow_with_context(e, "pair " + std::to_string(i));
     }

@@ -13,6 +13,7 @@
 #include "model/weights.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
+#include "skillmatch/model/cross_encoder.h"
 #include "train/losses.h"
 
 namespace fs = std::filesystem;
@@ -456,8 +457,11 @@ class RerankerTask final : public TrainTask {
   std::vector<float> score(const std::vector<TextPair>& pairs) const override {
     std::vector<TokenIds> ids;
     ids.reserve(pairs.size());
+    // Truncated as the saved model is at inference (`eval`, `rerank`), not as in training.
+    const std::size_t max_length = meta_.tokenizer_max_length();
     for (const TextPair& p : pairs) {
-      ids.push_back(assemble(tok_->encode_pieces(p.first), tok_->encode_pieces(p.second)));
+      ids.push_back(truncate_pair(*tok_, tok_->encode_pieces(p.first),
+                                  tok_->encode_pieces(p.second), PairOptions{}, max_length));
     }
     std::vector<std::size_t> order(ids.size());
     std::iota(order.begin(), order.end(), 0);

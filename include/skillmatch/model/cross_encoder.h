@@ -50,6 +50,12 @@ struct PairOptions {
   bool truncate = true;  // false: a pair longer than max_length is refused (TEI's truncate=false)
 };
 
+// One pair's ids as CrossEncoder::tokenize builds them: `query` and `passage` are content ids
+// (no specials), `max_length` (>= 4) the pair's resolved limit, `options.max_length` ignored.
+// Throws kInvalidArgument for a pair that is too long when `options.truncate` is false. Pure.
+TokenIds truncate_pair(const Tokenizer& tok, TokenIds query, TokenIds passage,
+                       const PairOptions& options, std::size_t max_length);
+
 class CrossEncoder {
  public:
   static CrossEncoder load(const std::filesystem::path& dir, const InferenceOptions& options = {});

@@ -113,7 +113,8 @@ class TrainingModelView {
   // Bi-encoder: sentence embeddings of `prompt + text`, pooled and normalised as the saved
   // model will do ([texts, dimension]).
   virtual Matrix embed(const std::vector<std::string>& texts, const std::string& prompt) const = 0;
-  // Cross-encoder: raw logits of (query, passage) pairs, truncated as in training.
+  // Cross-encoder: raw logits of (query, passage) pairs, truncated as the saved model is at
+  // inference (`eval` gives the same numbers).
   virtual std::vector<float> score(const std::vector<TextPair>& pairs) const = 0;
 };
 
