@@ -111,7 +111,9 @@ TEST(ModelFolder, WrittenCrossEncoderGivesIdenticalScores) {
   const CrossEncoder a = CrossEncoder::load(fixtures() / "reranker", f32());
   const CrossEncoder b = CrossEncoder::load(out, f32());
   std::vector<TextPair> pairs;
-  for (const auto& c : test::load_json(fixtures() / "expected" / "rerank.json")["cases"]) {
+  // The document must outlive the loop (a temporary's member would be destroyed before it).
+  const auto expected = test::load_json(fixtures() / "expected" / "rerank.json");
+  for (const auto& c : expected["cases"]) {
     pairs.push_back({c["query"], c["passage"]});
   }
   EXPECT_EQ(a.score(pairs), b.score(pairs));
