@@ -504,6 +504,12 @@ TEST_F(ServerTest, BadRequestsAreAnsweredWithErrorResponses) {
     ASSERT_NO_THROW(e = json::parse(r->body)) << r->body;
     EXPECT_SCHEMA(e, "ErrorResponse");
   }
+  // A feedback export's template that is not UTF-8 (found by fuzz_http_request: the JSON
+  // writer's exception was an internal error).
+  auto tmpl = c.Get("/v1/feedback/export?template=%7Blabel%8D");
+  ASSERT_TRUE(tmpl);
+  EXPECT_EQ(tmpl->status, 422) << tmpl->body;
+  EXPECT_SCHEMA(json::parse(tmpl->body), "ErrorResponse");
   auto unknown = c.Get("/no/such/route");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
