@@ -476,6 +476,8 @@ TEST_F(ServerTest, BadRequestsAreAnsweredWithErrorResponses) {
       {"/embed", "{\"inputs\": \"" + std::string(70000, 'a') + "\"}", 413},
       {"/embed", "{\"inputs\": \"" + std::string(2000, 'a') + " b\", \"truncate\": false}", 413},
       {"/embed", R"({"inputs": [[1, 2, 999999]]})", 413},
+      // Found by fuzz_http_request: a number beyond double's range was an internal error.
+      {"/embed", R"({"inputs": "x", "normalize": 1e999})", 400},
       {"/rerank", R"({"query": "x"})", 422},
       {"/rerank", R"({"query": "x", "texts": []})", 413},
       {"/rerank", R"({"query": 3, "texts": ["a"]})", 422},

@@ -122,7 +122,8 @@ nlohmann::json parse_body(const httplib::Request& req) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(req.body);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for a number beyond double's range such as 1e999.
     std::string what = e.what();
     const auto colon = what.find("]: ");
     throw HttpError{400, "Validation",
