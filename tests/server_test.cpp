@@ -476,8 +476,12 @@ TEST_F(ServerTest, BadRequestsAreAnsweredWithErrorResponses) {
       {"/embed", "{\"inputs\": \"" + std::string(70000, 'a') + "\"}", 413},
       {"/embed", "{\"inputs\": \"" + std::string(2000, 'a') + " b\", \"truncate\": false}", 413},
       {"/embed", R"({"inputs": [[1, 2, 999999]]})", 413},
-      // Found by fuzz_http_request: a number beyond double's range was an internal error.
+      // Found by fuzz_http_request: a number beyond double's range was an internal error, and
+      // ids beyond int32's range were cast (1e30 with undefined behaviour, 4294967301 to 5).
       {"/embed", R"({"inputs": "x", "normalize": 1e999})", 400},
+      {"/embed", R"({"inputs": [[0, 4294967301, 2]]})", 422},
+      {"/decode", R"({"ids": [0, 1e30, 2]})", 422},
+      {"/decode", R"({"ids": [[0, 2], 5]})", 422},
       {"/rerank", R"({"query": "x"})", 422},
       {"/rerank", R"({"query": "x", "texts": []})", 413},
       {"/rerank", R"({"query": 3, "texts": ["a"]})", 422},
