@@ -27,6 +27,7 @@ case "$target" in
   options_text) dicts=(options) ;;
   options_json) dicts=(options json) ;;
   safetensors | pytorch_bin) dicts=(safetensors json) ;;
+  http_request) dicts=(http json) ;;
   jsonl | hub_answers | dataset_triples | dataset_beir | taxonomy_custom) dicts=(tables json) ;;
   csv | zip | dataset_labels | taxonomy_*) dicts=(tables) ;;
   *) dicts=() ;;

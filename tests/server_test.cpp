@@ -476,6 +476,12 @@ TEST_F(ServerTest, BadRequestsAreAnsweredWithErrorResponses) {
       {"/embed", "{\"inputs\": \"" + std::string(70000, 'a') + "\"}", 413},
       {"/embed", "{\"inputs\": \"" + std::string(2000, 'a') + " b\", \"truncate\": false}", 413},
       {"/embed", R"({"inputs": [[1, 2, 999999]]})", 413},
+      // Found by fuzz_http_request: a number beyond double's range was an internal error, and
+      // ids beyond int32's range were cast (1e30 with undefined behaviour, 4294967301 to 5).
+      {"/embed", R"({"inputs": "x", "normalize": 1e999})", 400},
+      {"/embed", R"({"inputs": [[0, 4294967301, 2]]})", 422},
+      {"/decode", R"({"ids": [0, 1e30, 2]})", 422},
+      {"/decode", R"({"ids": [[0, 2], 5]})", 422},
       {"/rerank", R"({"query": "x"})", 422},
       {"/rerank", R"({"query": "x", "texts": []})", 413},
       {"/rerank", R"({"query": 3, "texts": ["a"]})", 422},
@@ -504,6 +510,12 @@ TEST_F(ServerTest, BadRequestsAreAnsweredWithErrorResponses) {
     ASSERT_NO_THROW(e = json::parse(r->body)) << r->body;
     EXPECT_SCHEMA(e, "ErrorResponse");
   }
+  // A feedback export's template that is not UTF-8 (found by fuzz_http_request: the JSON
+  // writer's exception was an internal error).
+  auto tmpl = c.Get("/v1/feedback/export?template=%7Blabel%8D");
+  ASSERT_TRUE(tmpl);
+  EXPECT_EQ(tmpl->status, 422) << tmpl->body;
+  EXPECT_SCHEMA(json::parse(tmpl->body), "ErrorResponse");
   auto unknown = c.Get("/no/such/route");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);

@@ -512,5 +512,22 @@ TEST(Zip, SizesInTheHeaderAreNotTrusted) {
       {"small.zip: skills_en.csv: the compressed data holds more than the 10 bytes"});
 }
 
+// torch.save writes a ZIP64 end-of-central-directory record, from which libtorch's reader takes
+// the central directory: it must agree with the plain record (fuzz_pytorch_bin found an offset
+// near 2^64 that wrapped past libtorch's bounds check: a heap-buffer-overflow).
+TEST(Zip, TheZip64RecordMustAgree) {
+  test::TempDir dir;
+  const std::string good = test::slurp(test::test_data() / "pytorch_model.bin");
+  const std::size_t zip64 = good.rfind("PK\x06\x06");
+  ASSERT_NE(zip64, std::string::npos);
+  EXPECT_NO_THROW(ZipReader{test::test_data() / "pytorch_model.bin"});
+  std::string bad = good;
+  const std::uint64_t offset = ~std::uint64_t{45};  // 2^64 - 46
+  for (int i = 0; i < 8; ++i) bad[zip64 + 48 + i] = static_cast<char>(offset >> (8 * i));
+  test::spit(dir / "pytorch_model.bin", bad);
+  test::expect_error([&] { ZipReader z(dir / "pytorch_model.bin"); }, ErrorKind::kCorrupt,
+                     {"pytorch_model.bin", "ZIP64 end of central directory disagrees"});
+}
+
 }  // namespace
 }  // namespace skillmatch

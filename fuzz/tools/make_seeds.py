@@ -435,7 +435,102 @@ def option_seeds():
     write("hub_answers", "no-tokenizer.txt", parts('{"sha": "abc", "siblings": [{"rfilename": "config.json"}]}', "", "12"))
 
 
+def http_request(method, path, body=None, headers=(), auth=True, chunked=False, length=None):
+    """A request as a client sends it (CRLF lines), with the fuzz service's API key."""
+    lines = ["%s %s HTTP/1.1" % (method, path), "Host: localhost"]
+    if auth:
+        lines.append("Authorization: Bearer fuzz-key")
+    lines += list(headers)
+    data = b""
+    if body is not None:
+        data = body if isinstance(body, bytes) else (
+            body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8"))
+        lines.append("Content-Type: application/json")
+        if chunked:
+            lines.append("Transfer-Encoding: chunked")
+            half = len(data) // 2
+            data = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (data[:half], data[half:]) if c)
+            data += b"0\r\n\r\n"
+        else:
+            lines.append("Content-Length: %d" % (len(data) if length is None else length))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + data
+
+
+def http_seeds():
+    """Requests of every route of `skillmatch serve` (fuzz/http_request.cpp), valid and not."""
+    t = "http_request"
+    text = "Die Studierenden können Daten analysieren und Berichte schreiben."
+    seeds = {
+        "embed": http_request("POST", "/embed", {"inputs": text}),
+        "embed-batch": http_request("POST", "/embed", {
+            "inputs": [text, "Teamarbeit"], "normalize": False, "truncate": True,
+            "truncation_direction": "Left", "prompt_name": "query"}),
+        "embed-ids": http_request("POST", "/embed", {"inputs": [[0, 1000, 2], [0, 5, 2]]}),
+        "embed-root": http_request("POST", "/", {"inputs": "Statistik"}),
+        "embed-too-long": http_request("POST", "/embed", {"inputs": "wort " * 300}),
+        "openai": http_request("POST", "/v1/embeddings", {"input": [text], "model": "x"}),
+        "openai-base64": http_request("POST", "/embeddings", {
+            "input": "Statistik", "encoding_format": "base64"}),
+        "rerank": http_request("POST", "/rerank", {
+            "query": "Datenanalyse", "texts": ["Statistik", "Kochen"], "raw_scores": True,
+            "return_text": True}),
+        "similarity": http_request("POST", "/similarity", {"inputs": {
+            "source_sentence": "Datenanalyse", "sentences": ["Statistik", "Kochen"]}}),
+        "tokenize": http_request("POST", "/tokenize", {
+            "inputs": [text, "x"], "add_special_tokens": False}),
+        "tokenize-pair": http_request("POST", "/tokenize", {"inputs": [["Frage", "Antwort"]]}),
+        "decode": http_request("POST", "/decode", {
+            "ids": [0, 100, 200, 2], "skip_special_tokens": False}),
+        "match": http_request("POST", "/v1/match", {"text": text, "top": 3, "explain": True}),
+        "match-outcomes": http_request("POST", "/v1/match", {
+            "learning_outcomes": ["Daten analysieren", "Berichte schreiben"], "mode": "bm25",
+            "rerank": False}),
+        "match-batch": http_request("POST", "/v1/match/batch", {
+            "items": [{"id": "a", "text": text}, {"id": 7, "text": "Teamarbeit"}], "top": 2}),
+        "match-batch-texts": http_request("POST", "/v1/match/batch", {"texts": ["Statistik"]}),
+        "feedback": http_request("POST", "/v1/feedback", {
+            "text": text, "accepted": [1, 3], "rejected": [2],
+            "added": [], "request_id": "r1"}),
+        "skills": http_request("GET", "/v1/skills?q=data&limit=5&taxonomy=esco-en"),
+        "skill": http_request("GET", "/v1/skills/1"),
+        "skill-huge-id": http_request("GET", "/v1/skills/99999999999999999999999"),
+        "taxonomies": http_request("GET", "/v1/taxonomies"),
+        "feedback-export": http_request("GET", "/v1/feedback/export?template=%7Blabel%7D"),
+        "health-info-metrics": http_request("GET", "/health", auth=False)
+        + http_request("GET", "/info") + http_request("GET", "/metrics"),
+        "page": http_request("GET", "/", auth=False) + http_request("GET", "/app.js", auth=False),
+        "preflight": http_request("OPTIONS", "/embed", headers=[
+            "Origin: https://editor.example", "Access-Control-Request-Method: POST"]),
+        "no-key": http_request("POST", "/embed", {"inputs": "x"}, auth=False),
+        "wrong-key": http_request("POST", "/embed", {"inputs": "x"}, auth=False,
+                                  headers=["Authorization: Bearer nope"]),
+        "invalid-json": http_request("POST", "/embed", '{"inputs": ["a", }'),
+        "not-object": http_request("POST", "/v1/match", '["text"]'),
+        "wrong-types": http_request("POST", "/rerank", {"query": 1, "texts": "a"}),
+        "invalid-utf8": http_request("POST", "/tokenize", b'{"inputs": "\xff\xfe"}'),
+        "huge-content-length": http_request("POST", "/embed", {"inputs": "x"},
+                                            length=1 << 40),
+        "short-body": http_request("POST", "/embed", {"inputs": "abc"}, length=100),
+        "chunked": http_request("POST", "/v1/match", {"text": text}, chunked=True),
+        "bad-method": b"BREW /embed HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "no-route": http_request("DELETE", "/v1/skills/1"),
+        "http10-keep-alive": b"GET /health HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
+        + http_request("GET", "/v1/taxonomies"),
+        "expect-continue": http_request("POST", "/decode", {"ids": [5]},
+                                        headers=["Expect: 100-continue"]),
+        "range": http_request("GET", "/app.js", auth=False, headers=["Range: bytes=0-10"]),
+        "request-id": http_request("GET", "/health", auth=False,
+                                   headers=["X-Request-Id: abc-123", "Connection: close"]),
+        "malformed": b"GET\r\n\r\n",
+    }
+    for name, data in seeds.items():
+        write(t, name, data)
+
+
 def main():
+    if sys.argv[1:] == ["http_request"]:  # only the HTTP seeds (no sentencepiece, torch)
+        http_seeds()
+        return 0
     with tempfile.TemporaryDirectory() as workdir:
         tokenizer_seeds(workdir)
     text_seeds()
@@ -445,6 +540,7 @@ def main():
     dataset_seeds()
     taxonomy_seeds()
     option_seeds()
+    http_seeds()
     total = 0
     for root, _, files in os.walk(CORPUS):
         total += sum(os.path.getsize(os.path.join(root, f)) for f in files)

@@ -15,6 +15,10 @@ std::uint32_t u32(const std::uint8_t* p) {
          (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
 }
 
+std::uint64_t u64(const std::uint8_t* p) {
+  return static_cast<std::uint64_t>(u32(p)) | (static_cast<std::uint64_t>(u32(p + 4)) << 32);
+}
+
 }  // namespace
 
 ZipReader::ZipReader(const std::filesystem::path& archive) : file_(archive) {
@@ -40,6 +44,18 @@ ZipReader::ZipReader(const std::filesystem::path& archive) : file_(archive) {
   SM_CHECK(cd_offset != 0xffffffffu && count != 0xffff, ErrorKind::kUnsupported,
            what + ": ZIP64 archives are not supported");
   if (std::size_t{cd_offset} + cd_size > eocd) corrupt("central directory out of bounds");
+  // A ZIP64 end-of-central-directory record, found by the locator just before the record above,
+  // is where ZIP64 readers take the central directory from (libtorch's miniz, which then reads
+  // wherever its 64-bit offset points: an offset near 2^64 wrapped past its bounds check).
+  // torch.save writes one into every archive: it must say what the record above says.
+  if (eocd >= 20 + 56 && u32(d + eocd - 20) == 0x07064b50) {
+    const std::uint64_t z = u64(d + eocd - 20 + 8);
+    if (z > eocd - 20 - 56) corrupt("ZIP64 end of central directory out of bounds");
+    if (u32(d + z) == 0x06064b50 && (u64(d + z + 24) != count || u64(d + z + 32) != count ||
+                                     u64(d + z + 40) != cd_size || u64(d + z + 48) != cd_offset)) {
+      corrupt("the ZIP64 end of central directory disagrees with the end of central directory");
+    }
+  }
   std::size_t p = cd_offset;
   for (std::uint16_t i = 0; i < count; ++i) {
     if (p + 46 > eocd || u32(d + p) != 0x02014b50) corrupt("bad central directory entry");

@@ -812,6 +812,13 @@ std::int64_t Engine::add_feedback(const FeedbackInput& in) {
 
 void Engine::export_feedback(const std::string& skill_template,
                              const std::function<void(const std::string&)>& write) {
+  // The template is the caller's (a query parameter of the service): the lines are JSON, which
+  // holds only UTF-8.
+  try {
+    validate_utf8(skill_template);
+  } catch (const Error& e) {
+    rethrow_with_context(e, "the skill template");
+  }
   std::unique_lock<std::mutex> lock(impl_->feedback_mu);
   if (!impl_->feedback) {
     if (!fs::exists(impl_->dir / "feedback.db")) return;

@@ -130,6 +130,17 @@ void require_ready(Service& service);
 // notices the change first wakes the keeper).
 void require_current(Service& service);
 
+// The steps of serve(), apart so that the HTTP fuzz target (fuzz/http_request.cpp) can run the
+// same service without sockets or signals:
+// `service` for `options`: its engine and matching defaults; throws when a model folder is wrong.
+void init_service(Service& service, const ServeOptions& options, const std::string& version);
+// The service's limits, handlers (API key, CORS, request ids, errors, access log, metrics) and
+// every route on `svr`; the handlers keep references to `service`.
+void configure_server(httplib::Server& svr, Service& service);
+// The keeper: loads the models and embeds the skills, then again whenever an import changed the
+// workspace (/health and the match routes answer 503 meanwhile). Returns once `stopping` is set.
+void run_keeper(Service& service);
+
 // Runs the service until SIGTERM/SIGINT; returns the process exit code.
 int serve(const ServeOptions& options, const std::string& version);
 

@@ -2,7 +2,9 @@
 // (docs/openapi.json of TEI 1.7): /embed and /, /v1/embeddings and /embeddings (OpenAI), /rerank,
 // /similarity, /tokenize, /decode, /health, /info, /metrics.
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 
 #include "server/http.h"
 #include "skillmatch/core/utf8.h"
@@ -65,6 +67,29 @@ EmbedOptions embed_options(Service& s, const nlohmann::json& body, bool with_nor
   return o;
 }
 
+// Token ids: JSON integers of int32's range. (nlohmann's get<TokenIds>() casts any number: a
+// float such as 1e30 with undefined behaviour, 4294967301 to 5.)
+bool is_token_id(const nlohmann::json& x) {
+  if (x.is_number_unsigned()) return x.get<std::uint64_t>() <= INT32_MAX;
+  return x.is_number_integer() && x.get<std::int64_t>() >= INT32_MIN &&
+         x.get<std::int64_t>() <= INT32_MAX;
+}
+
+// `list` (a JSON array) as token ids; 422 naming `key` when one is not a token id.
+TokenIds token_ids(const nlohmann::json& list, const char* key) {
+  TokenIds out;
+  for (const auto& x : list) {
+    if (!is_token_id(x)) {
+      throw HttpError{422, "Validation",
+                      std::string("`") + key + "` holds " +
+                          (x.is_number() ? x.dump() : std::string("a ") + x.type_name()) +
+                          ", not a token id (an integer of 32 bits)"};
+    }
+    out.push_back(static_cast<std::int32_t>(x.get<std::int64_t>()));
+  }
+  return out;
+}
+
 // `inputs` of /embed: a string, token ids, or a list of either (TEI's Input).
 struct Inputs {
   std::vector<std::string> texts;  // when the inputs are texts
@@ -81,7 +106,7 @@ Inputs read_inputs(const nlohmann::json& body, const char* key, std::size_t max)
   Inputs in;
   if (v->is_string()) return {{v->get<std::string>()}, {}};
   if (is_ids(*v)) {
-    in.ids.push_back(v->get<TokenIds>());
+    in.ids.push_back(token_ids(*v, key));
     return in;
   }
   if (!v->is_array()) {
@@ -92,7 +117,7 @@ Inputs read_inputs(const nlohmann::json& body, const char* key, std::size_t max)
     if (item.is_string() && in.ids.empty()) {
       in.texts.push_back(item.get<std::string>());
     } else if (is_ids(item) && in.texts.empty()) {
-      in.ids.push_back(item.get<TokenIds>());
+      in.ids.push_back(token_ids(item, key));
     } else {
       throw HttpError{422, "Validation",
                       std::string("`") + key +
@@ -350,14 +375,16 @@ void add_tei_routes(httplib::Server& svr, Service& s, const Wrap& wrap) {
                                    "`ids` must be a list of token ids or a list of lists"};
                  }
                  std::vector<TokenIds> seqs;
-                 try {
-                   if (!v->empty() && (*v)[0].is_array()) {
-                     seqs = v->get<std::vector<TokenIds>>();
-                   } else {
-                     seqs.push_back(v->get<TokenIds>());
+                 if (!v->empty() && (*v)[0].is_array()) {
+                   for (const auto& list : *v) {
+                     if (!list.is_array()) {
+                       throw HttpError{422, "Validation",
+                                       "`ids` must be a list of token ids or a list of lists"};
+                     }
+                     seqs.push_back(token_ids(list, "ids"));
                    }
-                 } catch (const nlohmann::json::exception&) {
-                   throw HttpError{422, "Validation", "`ids` must hold non-negative integers"};
+                 } else {
+                   seqs.push_back(token_ids(*v, "ids"));
                  }
                  for (const auto& ids : seqs) {
                    for (const auto id : ids) {

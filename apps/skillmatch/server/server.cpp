@@ -124,7 +124,8 @@ nlohmann::json parse_body(const httplib::Request& req) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(req.body);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for a number beyond double's range such as 1e999.
     std::string what = e.what();
     const auto colon = what.find("]: ");
     throw HttpError{400, "Validation",
@@ -252,9 +253,9 @@ namespace {
 constexpr std::chrono::seconds kCheckEvery{5};   // the keeper looks for a newer import
 constexpr std::chrono::seconds kRetryAfter{30};  // and retries a failed preparation
 
-// The keeper thread: loads the models and embeds the skills, then again whenever an import
-// changed the workspace (the requests themselves never embed skills). Returns when stopped.
-void keep(Service& service) {
+}  // namespace
+
+void run_keeper(Service& service) {
   Engine& engine = *service.engine;
   const ServeOptions& so = service.options;
   MatchOptions prepare = service.match_defaults;
@@ -320,11 +321,7 @@ void keep(Service& service) {
   }
 }
 
-}  // namespace
-
-int serve(const ServeOptions& o, const std::string& version) {
-  install_signal_handlers();
-  Service service;
+void init_service(Service& service, const ServeOptions& o, const std::string& version) {
   service.options = o;
   service.version = version;
 
@@ -357,18 +354,21 @@ int serve(const ServeOptions& o, const std::string& version) {
   // A wrong model folder is an error now, not after the service has started.
   if (!o.embedder.empty()) service.engine->check_model(o.embedder, ModelKind::kBiEncoder);
   if (!o.reranker.empty()) service.engine->check_model(o.reranker, ModelKind::kCrossEncoder);
+}
 
-  httplib::Server svr;
-  const std::size_t workers = o.max_concurrent_requests;
+void configure_server(httplib::Server& svr, Service& service) {
+  // The handlers outlive this function: they reach the options through `service`.
+  const std::size_t workers = service.options.max_concurrent_requests;
   svr.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-  svr.set_payload_max_length(o.max_body_bytes);
+  svr.set_payload_max_length(service.options.max_body_bytes);
   svr.set_tcp_nodelay(true);  // small JSON answers must not wait for a delayed ACK
   svr.set_keep_alive_max_count(10000);
   svr.set_keep_alive_timeout(10);
   svr.set_read_timeout(30);
   svr.set_write_timeout(30);
 
-  svr.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+  svr.set_pre_routing_handler([&service](const httplib::Request& req, httplib::Response& res) {
+    const ServeOptions& o = service.options;
     t_start = Clock::now();
     t_route = "other";
     t_request_id = request_id(req);
@@ -392,7 +392,8 @@ int serve(const ServeOptions& o, const std::string& version) {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  svr.set_post_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+  svr.set_post_routing_handler([&service](const httplib::Request& req, httplib::Response& res) {
+    const ServeOptions& o = service.options;
     // A request that httplib refused before routing (a malformed request line, an over-long
     // URI) has no context of its own yet: give it one, so it does not inherit the last one's.
     if (t_request_id.empty()) {
@@ -411,7 +412,8 @@ int serve(const ServeOptions& o, const std::string& version) {
       res.set_header("Access-Control-Expose-Headers", "X-Request-Id, Server-Timing");
     }
   });
-  svr.Options(".*", [&](const httplib::Request&, httplib::Response& res) {
+  svr.Options(".*", [&service](const httplib::Request&, httplib::Response& res) {
+    const ServeOptions& o = service.options;
     t_route = "preflight";
     res.status = 204;
     if (!o.cors_origin.empty()) {
@@ -420,7 +422,8 @@ int serve(const ServeOptions& o, const std::string& version) {
       res.set_header("Access-Control-Max-Age", "600");
     }
   });
-  svr.set_error_handler([&](const httplib::Request& req, httplib::Response& res) {
+  svr.set_error_handler([&service](const httplib::Request& req, httplib::Response& res) {
+    const ServeOptions& o = service.options;
     if (!res.body.empty()) return;
     std::string message = res.status == 404   ? "no route " + req.method + " " + req.path
                           : res.status == 413 ? "the body is larger than " +
@@ -433,11 +436,12 @@ int serve(const ServeOptions& o, const std::string& version) {
                res.status);
   });
   svr.set_exception_handler(
-      [&](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
         reply_json(res, error_body({500, "Backend", "internal error"}, false), 500);
         log_line("internal error in " + req.method + " " + req.path);
       });
-  svr.set_logger([&](const httplib::Request& req, const httplib::Response& res) {
+  svr.set_logger([&service](const httplib::Request& req, const httplib::Response& res) {
+    const ServeOptions& o = service.options;
     const bool known = !t_request_id.empty();
     const double secs = known ? std::chrono::duration<double>(Clock::now() - t_start).count() : 0.0;
     service.metrics.record(known ? t_route : "malformed", res.status, secs);
@@ -452,7 +456,7 @@ int serve(const ServeOptions& o, const std::string& version) {
     log_line(line);
   });
 
-  const Wrap wrap = [&](const std::string& route, Handler h, ErrorStyle style) -> Handler {
+  const Wrap wrap = [](const std::string& route, Handler h, ErrorStyle style) -> Handler {
     const bool openai = style == ErrorStyle::kOpenAi;
     return [route, h, style, openai](const httplib::Request& req, httplib::Response& res) {
       t_route = route;
@@ -473,6 +477,15 @@ int serve(const ServeOptions& o, const std::string& version) {
   add_tei_routes(svr, service, wrap);
   add_skillmatch_routes(svr, service, wrap);
   add_page_routes(svr);
+}
+
+int serve(const ServeOptions& options, const std::string& version) {
+  install_signal_handlers();
+  Service service;
+  init_service(service, options, version);
+  const ServeOptions& o = service.options;
+  httplib::Server svr;
+  configure_server(svr, service);
 
   // httplib's own socket options set SO_REUSEPORT, with which a second `serve` on the same port
   // binds too and takes half of the connections: SO_REUSEADDR alone lets a restart bind while
@@ -500,7 +513,7 @@ int serve(const ServeOptions& o, const std::string& version) {
   }
 
   // Loading and indexing in the background: /health answers 503 until they are done.
-  std::thread keeper([&service] { keep(service); });
+  std::thread keeper([&service] { run_keeper(service); });
   std::thread signal_thread([&svr, &service] {
     for (;;) {
       const int sig = next_signal();
