@@ -639,17 +639,31 @@ TEST(ServerLifecycle, AcknowledgedFeedbackSurvivesKill9AndSigtermDrains) {
   for (std::string l; std::getline(lines, l);) stored.insert(json::parse(l)["id"].get<int>());
   for (int id : acknowledged) EXPECT_TRUE(stored.count(id)) << "feedback " << id << " was lost";
 
-  // A long batch in flight when SIGTERM arrives still completes.
+  // A long batch in flight when SIGTERM arrives still completes: SIGTERM is sent once its first
+  // chunk (16 results) has arrived, so the request is surely in the server's hands.
   std::vector<json> items;
-  for (int i = 0; i < 8; ++i) items.push_back({{"id", i}, {"text", "music " + std::to_string(i)}});
+  for (int i = 0; i < 40; ++i) items.push_back({{"id", i}, {"text", "music " + std::to_string(i)}});
+  std::atomic<bool> first_chunk{false};
+  std::string body;
   std::thread slow([&] {
     auto c = s.client();
-    auto res = c.Post("/v1/match/batch", json{{"items", items}}.dump(), "application/json");
-    ASSERT_TRUE(res);
+    httplib::Request req;
+    req.method = "POST";
+    req.path = "/v1/match/batch";
+    req.body = json{{"items", items}}.dump();
+    req.set_header("Content-Type", "application/json");
+    req.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
+      body.append(data, n);
+      first_chunk = true;
+      return true;
+    };
+    auto res = c.send(req);
+    first_chunk = true;  // also when it failed: the main thread must not wait for ever
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
     EXPECT_EQ(res->status, 200);
-    EXPECT_EQ(std::count(res->body.begin(), res->body.end(), '\n'), 8);
+    EXPECT_EQ(std::count(body.begin(), body.end(), '\n'), 40);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  while (!first_chunk) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(s.stop(), 0);
   slow.join();
   EXPECT_NE(s.log().find("stopping (SIGTERM)"), std::string::npos);

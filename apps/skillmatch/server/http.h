@@ -76,6 +76,10 @@ struct Service {
   bool stopping = false;   // under keeper_mu
   bool recheck = false;    // under keeper_mu: a request saw another generation
   bool preparing = false;  // under keeper_mu: the keeper loads or embeds
+  // SIGTERM sets `draining`: new requests get 503 while the `in_flight` ones (counted from
+  // routing to the end of the response, a streamed one included) finish.
+  std::atomic<bool> draining{false};
+  std::atomic<int> in_flight{0};
 
   std::string status_text() {
     const std::lock_guard<std::mutex> lock(status_mu);

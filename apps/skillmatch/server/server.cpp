@@ -30,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 thread_local Clock::time_point t_start;
 thread_local std::string t_route;
 thread_local std::string t_request_id;
+thread_local bool t_counted = false;  // the request is one of Service::in_flight
 
 void log_line(const std::string& s) {
   std::fprintf(stderr, "%s %s\n", utc_now().c_str(), s.c_str());
@@ -250,8 +251,9 @@ void require_current(Service& service) {
 
 namespace {
 
-constexpr std::chrono::seconds kCheckEvery{5};   // the keeper looks for a newer import
-constexpr std::chrono::seconds kRetryAfter{30};  // and retries a failed preparation
+constexpr std::chrono::seconds kCheckEvery{5};    // the keeper looks for a newer import
+constexpr std::chrono::seconds kRetryAfter{30};   // and retries a failed preparation
+constexpr std::chrono::seconds kDrainLimit{300};  // SIGTERM waits for requests in flight
 
 }  // namespace
 
@@ -372,6 +374,18 @@ void configure_server(httplib::Server& svr, Service& service) {
     t_start = Clock::now();
     t_route = "other";
     t_request_id = request_id(req);
+    if (service.draining) {
+      t_route = "draining";
+      res.set_header("Connection", "close");
+      res.set_header("Retry-After", "1");
+      reply_json(res,
+                 error_body({503, "Unhealthy", "the server is shutting down"},
+                            req.path == "/v1/embeddings" || req.path == "/embeddings"),
+                 503);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    ++service.in_flight;
+    t_counted = true;
     if (req.method == "OPTIONS") return httplib::Server::HandlerResponse::Unhandled;
     const bool open =
         req.path == "/health" ||
@@ -441,6 +455,11 @@ void configure_server(httplib::Server& svr, Service& service) {
         log_line("internal error in " + req.method + " " + req.path);
       });
   svr.set_logger([&service](const httplib::Request& req, const httplib::Response& res) {
+    // httplib calls the logger once the response is written (or its writing failed).
+    if (t_counted) {
+      t_counted = false;
+      --service.in_flight;
+    }
     const ServeOptions& o = service.options;
     const bool known = !t_request_id.empty();
     const double secs = known ? std::chrono::duration<double>(Clock::now() - t_start).count() : 0.0;
@@ -531,6 +550,17 @@ int serve(const ServeOptions& options, const std::string& version) {
                "): finishing the requests in flight");
       // stop() is ignored until the server runs: a signal that came during start-up waits.
       while (!svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      // httplib's stop() cuts streamed responses off: new requests are refused (503) until
+      // those in flight are done, for at most kDrainLimit.
+      service.draining = true;
+      const auto deadline = Clock::now() + kDrainLimit;
+      while (service.in_flight > 0 && Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      if (service.in_flight > 0) {
+        log_line(std::to_string(service.in_flight.load()) + " requests still in flight after " +
+                 std::to_string(kDrainLimit.count()) + " s: stopping anyway");
+      }
       svr.stop();
       return;
     }
