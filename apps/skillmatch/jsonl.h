@@ -54,8 +54,7 @@ auto at_line(const JsonlReader& reader, F&& step) -> decltype(step()) {
 template <class Input, class Compute, class WriteResult>
 void run_chunked(JsonlReader& reader, std::FILE* f, std::size_t chunk,
                  const std::function<Input(const nlohmann::json&)>& parse, Compute compute,
-                 WriteResult write_result,
-                 const std::function<bool(std::size_t)>& keep = nullptr) {
+                 WriteResult write_result, const std::function<bool(std::size_t)>& keep = nullptr) {
   std::vector<Input> inputs;
   std::vector<nlohmann::json> ids;  // the "id" member of each record of the chunk
   auto flush = [&] {
