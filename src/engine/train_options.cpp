@@ -10,18 +10,6 @@ namespace {
 
 constexpr std::size_t kMaxCount = std::size_t{1} << 40;
 
-template <class T>
-Option<T> path_option(const std::string& name, const std::string& value_name,
-                      const std::string& help, std::filesystem::path T::*member) {
-  Option<T> o;
-  o.name = name;
-  o.value_name = value_name;
-  o.help = help;
-  o.set_text = [member](T& t, const std::string& v) { t.*member = v; };
-  o.set_json = [member, name](T& t, const nlohmann::json& v) { t.*member = json_text(name, v); };
-  return o;
-}
-
 // The options of TrainSettings, for either request (`get` returns its TrainSettings).
 template <class T, class Get>
 void add_train_settings(OptionTable<T>& t, Get get) {
@@ -77,20 +65,12 @@ void add_train_settings(OptionTable<T>& t, Get get) {
   t.add(text_option<T>("metric", "NAME",
                        "evaluation metric that selects the checkpoint saved (default mrr@10)",
                        [get](T& o) -> std::string& { return get(o).metric; }));
-  {
-    Option<T> o;
-    o.name = "out";
-    o.value_name = "DIR";
-    o.help = "the model folder to write (staged and renamed into place)";
-    o.set_text = [get](T& x, const std::string& v) { get(x).out = v; };
-    o.set_json = [get](T& x, const nlohmann::json& v) { get(x).out = json_text("out", v); };
-    t.add(o);
-    o.name = "run-dir";
-    o.help = "checkpoints of the run, for --resume (default OUT.run; removed after success)";
-    o.set_text = [get](T& x, const std::string& v) { get(x).run_dir = v; };
-    o.set_json = [get](T& x, const nlohmann::json& v) { get(x).run_dir = json_text("run-dir", v); };
-    t.add(o);
-  }
+  t.add(text_option<T>("out", "DIR", "the model folder to write (staged and renamed into place)",
+                       [get](T& o) -> std::filesystem::path& { return get(o).out; }));
+  t.add(text_option<T>(
+      "run-dir", "DIR",
+      "checkpoints of the run, for --resume (default OUT.run; removed after success)",
+      [get](T& o) -> std::filesystem::path& { return get(o).run_dir; }));
   t.add(flag_option<T>(
       "resume", "continue the interrupted run in the run folder to the identical state",
       [get](T& o) -> bool& { return get(o).resume; }, false));
@@ -114,14 +94,14 @@ void add_train_data(OptionTable<T>& t) {
                        "model folder or Hub id to start from; a folder with config.json and a "
                        "tokenizer but no weights starts from random weights",
                        [](T& o) -> std::string& { return o.base; }));
-  t.add(path_option<T>("train", "FILE",
+  t.add(text_option<T>("train", "FILE",
                        "training data: sentence-transformers triples, FlagEmbedding JSON Lines "
                        "{query, pos, neg}, or labelled pairs {query, passage, label}",
-                       &T::train_file));
-  t.add(path_option<T>("eval", "FILE",
+                       [](T& o) -> std::filesystem::path& { return o.train_file; }));
+  t.add(text_option<T>("eval", "FILE",
                        "evaluation dataset (as `skillmatch eval` reads it), evaluated during "
                        "training; the best checkpoint is saved",
-                       &T::eval_file));
+                       [](T& o) -> std::filesystem::path& { return o.eval_file; }));
   t.add(count_option<T>(
       "eval-limit", "evaluate only the first N queries of --eval; 0: all (default 0)",
       [](T& o) -> std::size_t& { return o.eval_limit; }, 0, kMaxCount));
@@ -220,16 +200,16 @@ OptionTable<TrainRerankerOptions> make_reranker_table() {
 OptionTable<MineOptions> make_mine_table() {
   using O = MineOptions;
   OptionTable<O> t;
-  t.add(path_option<O>("input", "FILE",
+  t.add(text_option<O>("input", "FILE",
                        "rows with a query and positives (any training format; URIs, labels or "
                        "texts as positives)",
-                       &O::input));
-  t.add(path_option<O>("out", "FILE", "FlagEmbedding JSON Lines {query, pos, neg} to write",
-                       &O::output));
-  t.add(path_option<O>("corpus", "FILE",
+                       [](O& o) -> std::filesystem::path& { return o.input; }));
+  t.add(text_option<O>("out", "FILE", "FlagEmbedding JSON Lines {query, pos, neg} to write",
+                       [](O& o) -> std::filesystem::path& { return o.output; }));
+  t.add(text_option<O>("corpus", "FILE",
                        "candidates from this JSON Lines file ({\"text\": ...} per line) instead "
                        "of the workspace's skills",
-                       &O::corpus_file));
+                       [](O& o) -> std::filesystem::path& { return o.corpus_file; }));
   // The match options that say how the workspace's skills are ranked.
   const std::set<std::string> forwarded = {"embedder",   "template",     "dtype",
                                            "batch-size", "bm25-weights", "taxonomy",
