@@ -76,19 +76,10 @@ FeedbackStore FeedbackStore::open(const fs::path& file) {
   {
     sql::Stmt probe(db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
     probe.step();
-    if (probe.int64(0) == 1) {
-      sql::Stmt v(db, "SELECT value FROM meta WHERE key = 'feedback_format'");
-      SM_CHECK(v.step(), ErrorKind::kCorrupt,
-               file.string() + " is a SQLite database but not a skillmatch feedback store");
-      const std::string format = v.text(0);
-      SM_CHECK(!format.empty() && format.size() < 9 &&
-                   format.find_first_not_of("0123456789") == std::string::npos,
-               ErrorKind::kCorrupt,
-               file.string() + ": the feedback format '" + format + "' is not a number");
-      SM_CHECK(
-          std::stoi(format) <= kFormatVersion, ErrorKind::kUnsupported,
-          file.string() + " was written by a newer skillmatch (feedback format " + format + ")");
-    }
+    SM_CHECK(probe.int64(0) == 0 || sql::check_format_version(db, "feedback_format", kFormatVersion,
+                                                              "feedback format"),
+             ErrorKind::kCorrupt,
+             file.string() + " is a SQLite database but not a skillmatch feedback store");
   }
   sql::Transaction tx(db);
   db.exec(kSchema);

@@ -115,4 +115,20 @@ void Transaction::commit() {
   done_ = true;
 }
 
+bool check_format_version(const Db& db, const std::string& key, int max_version,
+                          const std::string& what) {
+  Stmt v(db, "SELECT value FROM meta WHERE key = ?");
+  v.bind(1, key);
+  if (!v.step()) return false;
+  const std::string version = v.text(0);
+  const std::string file = db.file().string();
+  SM_CHECK(!version.empty() && version.size() < 9 &&
+               version.find_first_not_of("0123456789") == std::string::npos,
+           ErrorKind::kCorrupt, file + ": the " + what + " '" + version + "' is not a number");
+  SM_CHECK(std::stoi(version) <= max_version, ErrorKind::kUnsupported,
+           file + " was written by a newer skillmatch (" + what + " " + version +
+               ", this program reads up to " + std::to_string(max_version) + ")");
+  return true;
+}
+
 }  // namespace skillmatch::sql

@@ -79,4 +79,10 @@ class Transaction {
   bool done_ = false;
 };
 
+// The format number a store keeps in its `meta(key, value)` table under `key`: false when the key
+// is absent; throws kCorrupt when the value is not a number and kUnsupported when it is above
+// `max_version` (a newer skillmatch wrote it). `what` names it in messages ("workspace format").
+bool check_format_version(const Db& db, const std::string& key, int max_version,
+                          const std::string& what);
+
 }  // namespace skillmatch::sql

@@ -234,16 +234,8 @@ Workspace Workspace::open(const fs::path& dir, bool create) {
       has_meta.step();
       SM_CHECK(has_meta.int64(0) == 1, ErrorKind::kCorrupt,
                file.string() + " is a SQLite database but not a skillmatch workspace");
-      sql::Stmt v(db, "SELECT value FROM meta WHERE key = 'format_version'");
-      SM_CHECK(v.step(), ErrorKind::kCorrupt, file.string() + ": no format_version");
-      const std::string version = v.text(0);
-      SM_CHECK(!version.empty() && version.size() < 9 &&
-                   version.find_first_not_of("0123456789") == std::string::npos,
-               ErrorKind::kCorrupt,
-               file.string() + ": the workspace format '" + version + "' is not a number");
-      SM_CHECK(std::stoi(version) <= kFormatVersion, ErrorKind::kUnsupported,
-               file.string() + " was written by a newer skillmatch (workspace format " + version +
-                   ", this program reads up to " + std::to_string(kFormatVersion) + ")");
+      SM_CHECK(sql::check_format_version(db, "format_version", kFormatVersion, "workspace format"),
+               ErrorKind::kCorrupt, file.string() + ": no format_version");
     } else {
       SM_CHECK(create, ErrorKind::kCorrupt, file.string() + " is empty");
     }
