@@ -17,6 +17,7 @@
 #include "skillmatch/core/jsonl_reader.h"
 #include "skillmatch/engine.h"
 #include "skillmatch/hub/model_hub.h"
+#include "skillmatch/index/dense_index.h"
 
 namespace fs = std::filesystem;
 
@@ -101,15 +102,12 @@ std::vector<RankedCandidate> top_k(const std::vector<float>& scores, std::size_t
   return out;
 }
 
-std::vector<float> dot_row(const Matrix& corpus, const float* q) {
-  std::vector<float> s(corpus.rows);
-  for (std::size_t r = 0; r < corpus.rows; ++r) {
-    const float* v = corpus.row(r);
-    float acc = 0;
-    for (std::size_t c = 0; c < corpus.cols; ++c) acc += v[c] * q[c];
-    s[r] = acc;
-  }
-  return s;
+// The best `k` rows of `corpus` for the unit vector `q`, by the exact scan that dense matching
+// uses (DenseIndex), so that rankings here are those `eval` and `match` give.
+std::vector<RankedCandidate> dense_top_k(const Matrix& corpus, const float* q, std::size_t k) {
+  std::vector<RankedCandidate> out;
+  for (const auto& [score, row] : exact_top_k(corpus, q, k)) out.push_back({row, score});
+  return out;
 }
 
 // The evaluation dataset resolved against the corpus, as `skillmatch eval` resolves it.
@@ -291,7 +289,7 @@ TrainReport Engine::train_embedder(const TrainEmbedderOptions& o,
       MetricAccumulator acc(cutoffs);
       for (std::size_t i = 0; i < t.eval.queries.size(); ++i) {
         std::vector<std::int64_t> ranking;
-        for (const RankedCandidate& c : top_k(dot_row(p, q.row(i)), cutoffs.max_k())) {
+        for (const RankedCandidate& c : dense_top_k(p, q.row(i), cutoffs.max_k())) {
           ranking.push_back((*t.corpus)[c.id].id);
         }
         const auto& rel = t.eval.queries[i].relevant;
@@ -529,7 +527,7 @@ MineReport Engine::mine_negatives(const MineOptions& o, const ProgressFn& progre
         excluded.insert(it->second.begin(), it->second.end());  // the query itself, as hn_mine
       }
       const std::vector<RankedCandidate> ranked =
-          dense ? top_k(dot_row(corpus_vectors, query_vectors.row(i)), ms.range_max)
+          dense ? dense_top_k(corpus_vectors, query_vectors.row(i), ms.range_max)
                 : bm25->rank(rows[i].query, ms.range_max);
       for (const RankedCandidate& c : select_negatives(
                ranked, [&](std::size_t id) { return excluded.count(id) > 0; }, pos_score[i], ms, i,
