@@ -149,7 +149,19 @@ struct Engine::Impl {
   std::unique_ptr<InferenceQueue> queue;  // with batching
   std::unique_ptr<ScoreCache> scores;
   std::mutex feedback_mu;
-  std::unique_ptr<FeedbackStore> feedback;
+  std::unique_ptr<FeedbackStore> feedback;  // opened on first use, under feedback_mu
+
+  // The workspace's feedback store, opened once; null when it does not exist and `create` is
+  // false. The caller holds feedback_mu.
+  FeedbackStore* feedback_store(bool create) {
+    if (!feedback) {
+      const fs::path file = dir / "feedback.db";
+      if (!create && !fs::exists(file)) return nullptr;
+      if (create) connect();  // the workspace folder exists
+      feedback = std::make_unique<FeedbackStore>(FeedbackStore::open(file));
+    }
+    return feedback.get();
+  }
 
   // ---------------------------------------------------------------- running the models
   Matrix run_embed(const LoadedEmbedder& e, const ModelSettings& s, std::vector<TokenIds> ids,
@@ -170,13 +182,18 @@ struct Engine::Impl {
     std::vector<float> out(ids.size());
     std::vector<TokenIds> missing;
     std::vector<std::size_t> where;
+    std::vector<ScoreCache::Key> missing_keys;  // hashed once, for the lookup and the store
     for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (auto v = scores ? scores->get(scores->key(key, ids[i])) : std::nullopt) {
-        out[i] = *v;
-      } else {
-        missing.push_back(ids[i]);
-        where.push_back(i);
+      if (scores) {
+        const ScoreCache::Key k = scores->key(key, ids[i]);
+        if (auto v = scores->get(k)) {
+          out[i] = *v;
+          continue;
+        }
+        missing_keys.push_back(k);
       }
+      missing.push_back(ids[i]);
+      where.push_back(i);
     }
     if (missing.empty()) return out;
     const CrossEncoder model = r.model;
@@ -189,7 +206,7 @@ struct Engine::Impl {
     const Matrix got = queue ? queue->run("score\n" + key, runner, missing) : runner(missing);
     for (std::size_t k = 0; k < where.size(); ++k) {
       out[where[k]] = got.data[k];
-      if (scores) scores->put(scores->key(key, missing[k]), got.data[k]);
+      if (scores) scores->put(missing_keys[k], got.data[k]);
     }
     return out;
   }
@@ -802,12 +819,7 @@ std::int64_t Engine::add_feedback(const FeedbackInput& in) {
   resolve(in.rejected, e.rejected, "rejected");
   resolve(in.added, e.added, "added");
   const std::lock_guard<std::mutex> lock(impl_->feedback_mu);
-  if (!impl_->feedback) {
-    impl_->connect();  // the workspace folder exists
-    impl_->feedback =
-        std::make_unique<FeedbackStore>(FeedbackStore::open(impl_->dir / "feedback.db"));
-  }
-  return impl_->feedback->add(e);
+  return impl_->feedback_store(true)->add(e);
 }
 
 void Engine::export_feedback(const std::string& skill_template,
@@ -819,15 +831,13 @@ void Engine::export_feedback(const std::string& skill_template,
   } catch (const Error& e) {
     rethrow_with_context(e, "the skill template");
   }
-  std::unique_lock<std::mutex> lock(impl_->feedback_mu);
-  if (!impl_->feedback) {
-    if (!fs::exists(impl_->dir / "feedback.db")) return;
-    impl_->feedback =
-        std::make_unique<FeedbackStore>(FeedbackStore::open(impl_->dir / "feedback.db"));
-  }
   std::vector<FeedbackEntry> entries;
-  impl_->feedback->for_each([&](const FeedbackEntry& e) { entries.push_back(e); });
-  lock.unlock();
+  {
+    const std::lock_guard<std::mutex> lock(impl_->feedback_mu);
+    FeedbackStore* store = impl_->feedback_store(false);
+    if (!store) return;
+    store->for_each([&](const FeedbackEntry& e) { entries.push_back(e); });
+  }
   for (const FeedbackEntry& e : entries) {
     nlohmann::ordered_json j;
     j["query"] = e.text;
