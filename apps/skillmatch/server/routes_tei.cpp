@@ -304,12 +304,14 @@ void add_tei_routes(httplib::Server& svr, Service& s, const Wrap& wrap) {
             EmbedOptions normalized = o;
             normalized.normalize = true;  // cosine
             const Matrix m = s.engine->embed(texts, normalized);
+            const float* source = m.row(0);
+            double a = 0;  // the source's squared norm, once
+            for (std::size_t k = 0; k < m.cols; ++k) a += double(source[k]) * source[k];
             std::vector<float> sims;
             for (std::size_t i = 1; i < m.rows; ++i) {
-              double dot = 0, a = 0, b = 0;
+              double dot = 0, b = 0;
               for (std::size_t k = 0; k < m.cols; ++k) {
-                dot += double(m.row(0)[k]) * m.row(i)[k];
-                a += double(m.row(0)[k]) * m.row(0)[k];
+                dot += double(source[k]) * m.row(i)[k];
                 b += double(m.row(i)[k]) * m.row(i)[k];
               }
               sims.push_back(a > 0 && b > 0 ? static_cast<float>(dot / std::sqrt(a * b)) : 0.0f);
