@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "catalog/german_analyzer.h"
+#include "catalog/analyzer.h"
 #include "catalog/sqlite.h"
 #include "core/hash.h"
 #include "skillmatch/core/error.h"

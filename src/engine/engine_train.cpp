@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "catalog/german_analyzer.h"
+#include "catalog/analyzer.h"
 #include "engine/engine_internal.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"

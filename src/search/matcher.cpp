@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "catalog/german_analyzer.h"
+#include "catalog/analyzer.h"
 #include "skillmatch/catalog/skill_format.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/utf8.h"

@@ -1,8 +1,10 @@
-#include "catalog/german_analyzer.h"
+#include "catalog/analyzer.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <unordered_set>
+
+#include "text/unicode.h"
 
 namespace skillmatch::catalog {
 namespace {
@@ -32,24 +34,6 @@ char32_t decode(std::string_view s, std::size_t& i) {
   return cp;
 }
 
-void encode(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Letters and digits of the scripts in the taxonomies; punctuation, symbols and spaces split.
 bool is_word_char(char32_t c) {
   if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -73,8 +57,10 @@ char32_t to_lower(char32_t c) {
   return c;
 }
 
-const std::unordered_set<std::string>& stop_words() {
-  // Function words of German and English that carry no topic.
+// Function words of German and English that carry no topic (the list every taxonomy was
+// analysed with before taxonomies were analysed in their language; kept, so that German results
+// stay what they were).
+const std::unordered_set<std::string>& german_stop_words() {
   static const std::unordered_set<std::string> words = {
       "aber",   "alle",   "als",    "am",    "an",     "auch", "auf",   "aus",   "bei",   "bis",
       "das",    "dass",   "dem",    "den",   "der",    "des",  "die",   "dies",  "diese", "diesem",
@@ -85,6 +71,15 @@ const std::unordered_set<std::string>& stop_words() {
       "über",   "sowie",  "werden", "kann",  "können", "sein", "a",     "an",    "and",   "are",
       "as",     "at",     "be",     "by",    "for",    "from", "in",    "into",  "is",    "it",
       "of",     "on",     "or",     "such",  "that",   "the",  "their", "this",  "to",    "with"};
+  return words;
+}
+
+// The classic short English stop list of search engines (33 function words).
+const std::unordered_set<std::string>& english_stop_words() {
+  static const std::unordered_set<std::string> words = {
+      "a",   "an",    "and",  "are",   "as",    "at",   "be",   "but", "by",  "for",  "if",
+      "in",  "into",  "is",   "it",    "no",    "not",  "of",   "on",  "or",  "such", "that",
+      "the", "their", "then", "there", "these", "they", "this", "to",  "was", "will", "with"};
   return words;
 }
 
@@ -146,19 +141,40 @@ std::string cistem(std::string_view lower_word) {
   return w;
 }
 
-std::vector<std::string> analyze(std::string_view text) {
+Analysis analysis_for(std::string_view language) noexcept {
+  const std::size_t end = language.find_first_of("-_");
+  const std::string_view code = language.substr(0, end);
+  auto is = [&](const char* c) {
+    return code.size() == 2 && (code[0] | 0x20) == c[0] && (code[1] | 0x20) == c[1];
+  };
+  if (is("de")) return Analysis::kGerman;
+  if (is("en")) return Analysis::kEnglish;
+  return Analysis::kPlain;
+}
+
+std::vector<std::string> analyze(std::string_view text, Analysis analysis) {
   std::vector<std::string> out;
   std::string word;
   auto flush = [&] {
     if (word.empty()) return;
-    if (!stop_words().count(word)) out.push_back(cistem(word));
+    switch (analysis) {
+      case Analysis::kGerman:
+        if (!german_stop_words().count(word)) out.push_back(cistem(word));
+        break;
+      case Analysis::kEnglish:
+        if (!english_stop_words().count(word)) out.push_back(porter2(word));
+        break;
+      case Analysis::kPlain:
+        out.push_back(word);
+        break;
+    }
     word.clear();
   };
   std::size_t i = 0;
   while (i < text.size()) {
     const char32_t c = decode(text, i);
     if (is_word_char(c)) {
-      encode(to_lower(c), word);
+      text::append_utf8(word, to_lower(c));
     } else {
       flush();
     }
@@ -167,13 +183,21 @@ std::vector<std::string> analyze(std::string_view text) {
   return out;
 }
 
-std::string analyzed_text(std::string_view text) {
+std::vector<std::string> analyze(std::string_view text, std::string_view language) {
+  return analyze(text, analysis_for(language));
+}
+
+std::string analyzed_text(std::string_view text, Analysis analysis) {
   std::string out;
-  for (const auto& t : analyze(text)) {
+  for (const auto& t : analyze(text, analysis)) {
     if (!out.empty()) out += ' ';
     out += t;
   }
   return out;
+}
+
+std::string analyzed_text(std::string_view text, std::string_view language) {
+  return analyzed_text(text, analysis_for(language));
 }
 
 }  // namespace skillmatch::catalog
