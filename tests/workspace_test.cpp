@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "catalog/analyzer.h"
 #include "catalog/sqlite.h"
 #include "core/zip.h"
 #include "skillmatch/catalog/taxonomy_import.h"
@@ -223,6 +224,170 @@ TEST_F(WorkspaceTest, Bm25FieldWeights) {
   EXPECT_TRUE(ws.bm25("Zahlen", 5, {}, {1, 1, 0}).empty());
   EXPECT_THROW(ws.bm25("Zahlen", 5, {}, {0, 0, 0}), Error);
   EXPECT_THROW(ws.bm25("Zahlen", 5, {}, {-1, 1, 1}), Error);
+}
+
+// A tiny custom taxonomy in `language`, read from CSV as `skillmatch import custom` reads it.
+TaxonomyData custom(const fs::path& dir, const std::string& name, const std::string& language,
+                    const std::string& rows) {
+  const fs::path file = dir / (name + ".csv");
+  test::spit(file, "uri,label\n" + rows);
+  TaxonomyData d = read_custom_taxonomy(file, name);
+  d.info.language = language;
+  return d;
+}
+
+std::vector<std::string> uris(const Workspace& ws, const std::vector<Bm25Hit>& hits) {
+  std::vector<std::string> out;
+  for (const auto& h : hits) out.push_back(ws.skill(h.skill_id)->record.uri);
+  return out;
+}
+
+// An English taxonomy is indexed and searched with English analysis: "managing budgets" finds
+// "manage budget" first. German analysis (what every taxonomy got before) stems "managing" to
+// itself, so only "budget" matched and the shorter "budget" skill won.
+TEST_F(WorkspaceTest, Bm25AnalysesAnEnglishTaxonomyInEnglish) {
+  const std::string rows = "e1,manage budget\ne2,budget\ne3,cook meals\n";
+  Workspace en = Workspace::open(dir_ / "en", true);
+  en.import(custom(dir_.path(), "own", "en", rows), false);
+  EXPECT_EQ(uris(en, en.bm25("managing budgets", 5)), (std::vector<std::string>{"e1", "e2"}));
+  EXPECT_EQ(uris(en, en.bm25("managing", 5)), std::vector<std::string>{"e1"});
+  EXPECT_EQ(uris(en, en.bm25("cooking a meal", 5)), std::vector<std::string>{"e3"});
+
+  Workspace de = Workspace::open(dir_ / "de", true);
+  de.import(custom(dir_.path(), "own", "de", rows), false);
+  EXPECT_EQ(uris(de, de.bm25("managing budgets", 5)), (std::vector<std::string>{"e2", "e1"}));
+  EXPECT_TRUE(de.bm25("managing", 5).empty());
+
+  // Imported again in English, the German-analysed rows of unchanged skills are analysed anew.
+  const ImportReport again = de.import(custom(dir_.path(), "own", "en", rows), false);
+  EXPECT_EQ(again.stats.unchanged, 3u);
+  EXPECT_EQ(uris(de, de.bm25("managing budgets", 5)), (std::vector<std::string>{"e1", "e2"}));
+  // A language without a stemmer: lower-cased words only, no stop words.
+  Workspace fr = Workspace::open(dir_ / "fr", true);
+  fr.import(custom(dir_.path(), "fr", "fr", "f1,Gérer LE budget\n"), false);
+  EXPECT_EQ(uris(fr, fr.bm25("le BUDGET", 5)), std::vector<std::string>{"f1"});
+  EXPECT_TRUE(fr.bm25("budgets", 5).empty());
+}
+
+// German and English taxonomies side by side: one query finds skills of both, its German terms
+// matched against the German taxonomy and its English terms against the English one; the hits
+// are those of the two searches merged by score.
+TEST_F(WorkspaceTest, Bm25MatchesEachTaxonomyInItsLanguage) {
+  Workspace ws = Workspace::open(dir_ / "ws", true);
+  ws.import(custom(dir_.path(), "de-t", "de", "d1,Buchhaltung führen\nd2,Kunden beraten\n"), false);
+  ws.import(custom(dir_.path(), "en-t", "en", "e1,manage budget\ne2,advise customers\n"), false);
+  const std::string query = "Buchhaltungen führen, managing budgets";
+  const auto hits = ws.bm25(query, 10);
+  std::vector<std::string> found = uris(ws, hits);
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(found, (std::vector<std::string>{"d1", "e1"}));
+  for (std::size_t i = 1; i < hits.size(); ++i) EXPECT_GE(hits[i - 1].score, hits[i].score);
+
+  // Each language alone: CISTEM folds "Buchhaltungen" (Porter2 would not), Porter2 "managing"
+  // (CISTEM would not).
+  EXPECT_EQ(uris(ws, ws.bm25("Buchhaltungen", 10)), std::vector<std::string>{"d1"});
+  EXPECT_EQ(uris(ws, ws.bm25("managing", 10)), std::vector<std::string>{"e1"});
+
+  // The merged list is the two one-language searches merged: same skills, same scores.
+  auto de = ws.bm25(query, 10, {{"de-t"}, {}, {}, {}});
+  const auto en = ws.bm25(query, 10, {{"en-t"}, {}, {}, {}});
+  ASSERT_EQ(de.size(), 1u);
+  ASSERT_EQ(en.size(), 1u);
+  de.insert(de.end(), en.begin(), en.end());
+  std::sort(de.begin(), de.end(), [](const Bm25Hit& a, const Bm25Hit& b) {
+    return a.score != b.score ? a.score > b.score : a.skill_id < b.skill_id;
+  });
+  ASSERT_EQ(hits.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(hits[i].skill_id, de[i].skill_id);
+    EXPECT_EQ(hits[i].score, de[i].score);
+  }
+  // At most k, the best first; the filters still apply.
+  const auto best = ws.bm25(query, 1);
+  ASSERT_EQ(best.size(), 1u);
+  EXPECT_EQ(best[0].skill_id, hits[0].skill_id);
+  SkillFilter untyped;
+  untyped.skill_types = {""};  // custom lists without a type column
+  EXPECT_EQ(ws.bm25(query, 10, untyped).size(), 2u);
+  test::expect_error(
+      [&] {
+        ws.bm25(query, 10, {{"nope"}, {}, {}, {}});
+      },
+      ErrorKind::kInvalidArgument, {"no taxonomy 'nope'"});
+  EXPECT_TRUE(ws.bm25("the and of", 10).empty());  // stop words of both languages
+}
+
+// A workspace indexed before languages were told apart (every taxonomy analysed as German, no
+// analyser version) has its non-German rows analysed again once, when it is opened.
+TEST_F(WorkspaceTest, OldAnalysisIsUpdatedOnOpen) {
+  std::int64_t e1 = 0, d1 = 0;
+  std::uint64_t generation = 0;
+  {
+    Workspace ws = Workspace::open(dir_ / "ws", true);
+    EXPECT_EQ(ws.meta("analyzer_version").value_or(""), std::to_string(catalog::kAnalyzerVersion));
+    ws.import(custom(dir_.path(), "de-t", "de", "d1,Buchhaltung führen\n"), false);
+    ws.import(custom(dir_.path(), "en-t", "en", "e1,manage budget\ne2,budget\n"), false);
+    e1 = ws.find("en-t", "e1")->id;
+    d1 = ws.find("de-t", "d1")->id;
+    generation = ws.generation();
+  }
+  auto fts_label = [&](std::int64_t id) {
+    sql::Db db(dir_ / "ws" / "skillmatch.db", false);
+    sql::Stmt q(db, "SELECT label FROM skill_fts WHERE rowid = ?");
+    q.bind(1, id);
+    EXPECT_TRUE(q.step());
+    return q.text(0);
+  };
+  EXPECT_EQ(fts_label(e1), "manag budget");
+  EXPECT_EQ(fts_label(d1), catalog::analyzed_text("Buchhaltung führen", "de"));
+  // What an older skillmatch wrote: German rows for every skill, no analyser version.
+  {
+    sql::Db db(dir_ / "ws" / "skillmatch.db", false);
+    db.exec("DELETE FROM meta WHERE key = 'analyzer_version'");
+    sql::Stmt skills(db, "SELECT id, label, alt_labels, description FROM skill");
+    sql::Stmt set(
+        db, "UPDATE skill_fts SET label = ?, alt_labels = ?, description = ? WHERE rowid = ?");
+    while (skills.step()) {
+      set.reset();
+      set.bind(1, catalog::analyzed_text(skills.text(1), "de"))
+          .bind(2, catalog::analyzed_text(skills.text(2), "de"))
+          .bind(3, catalog::analyzed_text(skills.text(3), "de"))
+          .bind(4, skills.int64(0))
+          .run();
+    }
+  }
+  EXPECT_EQ(fts_label(e1), "manag budg");
+  {
+    Workspace ws = Workspace::open(dir_ / "ws", false);
+    EXPECT_EQ(ws.meta("analyzer_version").value_or(""), std::to_string(catalog::kAnalyzerVersion));
+    EXPECT_GT(ws.generation(), generation);  // what BM25 finds changed: snapshots are renewed
+    generation = ws.generation();
+    EXPECT_EQ(uris(ws, ws.bm25("managing budgets", 5)), (std::vector<std::string>{"e1", "e2"}));
+    EXPECT_EQ(uris(ws, ws.bm25("Buchhaltungen", 5)), std::vector<std::string>{"d1"});
+  }
+  EXPECT_EQ(fts_label(e1), "manag budget");
+  EXPECT_EQ(fts_label(d1), catalog::analyzed_text("Buchhaltung führen", "de"));
+  // Once: the next open changes nothing.
+  EXPECT_EQ(Workspace::open(dir_ / "ws", false).generation(), generation);
+
+  // A German-only workspace without the key just gets it; its rows and generation stay.
+  {
+    Workspace ws = Workspace::open(dir_ / "de", true);
+    ws.import(custom(dir_.path(), "de-t", "de", "d1,Buchhaltung führen\n"), false);
+    generation = ws.generation();
+  }
+  {
+    sql::Db db(dir_ / "de" / "skillmatch.db", false);
+    db.exec("DELETE FROM meta WHERE key = 'analyzer_version'");
+  }
+  Workspace de = Workspace::open(dir_ / "de", false);
+  EXPECT_EQ(de.meta("analyzer_version").value_or(""), std::to_string(catalog::kAnalyzerVersion));
+  EXPECT_EQ(de.generation(), generation);
+
+  // An index of a newer analysis is refused, as a newer format is.
+  de.set_meta("analyzer_version", "99");
+  test::expect_error([&] { Workspace::open(dir_ / "de", false); }, ErrorKind::kUnsupported,
+                     {"newer skillmatch", "text analyser version 99"});
 }
 
 // The hierarchy: ESCO's groups and broader links (v1.2, shipped) and GRETA's aspects and areas.

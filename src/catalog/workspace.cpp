@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -127,13 +128,83 @@ FilterSql filter_sql(const SkillFilter& f) {
 
 constexpr const char* kSkillColumns =
     "s.id, t.name, s.uri, s.label, s.alt_labels, s.description, s.skill_type, s.reuse_level, "
-    "s.broader";
+    "s.broader, t.language";
 
 // Every write that changes what a matcher sees bumps the generation, inside its transaction.
 void bump_generation(sql::Db& db) {
   db.exec(
       "INSERT INTO meta(key, value) VALUES ('generation', '1') "
       "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
+}
+
+// Writes the full-text rows of skills: label, alternative labels (one field, as stored in the
+// skill table: joined by '\n') and description, analysed as their taxonomy's language asks.
+class FtsWriter {
+ public:
+  explicit FtsWriter(sql::Db& db)
+      : del_(db, "DELETE FROM skill_fts WHERE rowid = ?"),
+        ins_(db, "INSERT INTO skill_fts(rowid, label, alt_labels, description) VALUES (?,?,?,?)") {}
+
+  void write(std::int64_t id, const std::string& label, const std::string& alt_labels,
+             const std::string& description, catalog::Analysis analysis) {
+    remove(id);
+    ins_.reset();
+    ins_.bind(1, id)
+        .bind(2, catalog::analyzed_text(label, analysis))
+        .bind(3, catalog::analyzed_text(alt_labels, analysis))
+        .bind(4, catalog::analyzed_text(description, analysis))
+        .run();
+  }
+
+  void remove(std::int64_t id) {
+    del_.reset();
+    del_.bind(1, id).run();
+  }
+
+ private:
+  sql::Stmt del_, ins_;
+};
+
+// Brings the full-text rows up to the current analysis (catalog::kAnalyzerVersion), inside the
+// caller's write transaction. Version 1 (no key: every workspace before languages were told
+// apart) analysed every taxonomy as German; German analysis is unchanged since, so only the
+// skills of taxonomies in another language are analysed again. A German-only workspace costs one
+// read of the taxonomy table. Returns the number of skills re-analysed.
+std::size_t update_analysis(sql::Db& db) {
+  const std::string key = "analyzer_version";
+  int stored = 1;
+  if (sql::check_format_version(db, key, catalog::kAnalyzerVersion, "text analyser version")) {
+    sql::Stmt v(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?");
+    v.bind(1, key).step();
+    stored = static_cast<int>(v.int64(0));
+  }
+  if (stored >= catalog::kAnalyzerVersion) return 0;
+  std::size_t redone = 0;
+  std::vector<std::pair<std::int64_t, catalog::Analysis>> stale;
+  {
+    sql::Stmt t(db, "SELECT id, language FROM taxonomy ORDER BY id");
+    while (t.step()) {
+      const catalog::Analysis a = catalog::analysis_for(t.text(1));
+      if (a != catalog::Analysis::kGerman) stale.emplace_back(t.int64(0), a);
+    }
+  }
+  if (!stale.empty()) {
+    FtsWriter fts(db);
+    sql::Stmt q(db, "SELECT id, label, alt_labels, description FROM skill WHERE taxonomy_id = ?");
+    for (const auto& [taxonomy, analysis] : stale) {
+      q.reset();
+      q.bind(1, taxonomy);
+      while (q.step()) {
+        fts.write(q.int64(0), q.text(1), q.text(2), q.text(3), analysis);
+        ++redone;
+      }
+    }
+  }
+  sql::Stmt set(db,
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                "ON CONFLICT(key) DO UPDATE SET value = ?2");
+  set.bind(1, key).bind(2, std::to_string(catalog::kAnalyzerVersion)).run();
+  return redone;
 }
 
 }  // namespace
@@ -198,6 +269,7 @@ struct Workspace::Impl {
     s.record.skill_type = st.text(6);
     s.record.reuse_level = st.text(7);
     s.record.broader = split(st.text(8), '\n');
+    s.language = st.text(9);
     if (!with_collections) return s;
     sql::Stmt c(db, "SELECT collection FROM collection_member WHERE skill_id = ? ORDER BY 1");
     c.bind(1, s.id);
@@ -244,6 +316,9 @@ Workspace Workspace::open(const fs::path& dir, bool create) {
   db.exec(kSchema);
   sql::Stmt v(db, "INSERT OR IGNORE INTO meta(key, value) VALUES ('format_version', ?)");
   v.bind(1, std::to_string(kFormatVersion)).run();
+  // Full-text rows written by an older analysis are re-analysed once, here (a new workspace just
+  // gets the key). What BM25 finds changes with them, so readers' snapshots are renewed.
+  if (update_analysis(db) > 0) bump_generation(db);
   tx.commit();
   return Workspace(std::move(impl));
 }
@@ -272,6 +347,17 @@ ImportStats Workspace::Impl::import_skills(const TaxonomyInfo& info,
       rethrow_with_context(e, where + " (" + r.uri + ")");
     }
   }
+
+  // A taxonomy imported again in a language of another analysis has every skill re-analysed,
+  // the unchanged ones too.
+  std::optional<catalog::Analysis> previous;
+  {
+    sql::Stmt q(db, "SELECT language FROM taxonomy WHERE name = ?");
+    q.bind(1, info.name);
+    if (q.step()) previous = catalog::analysis_for(q.text(0));
+  }
+  const catalog::Analysis analysis = catalog::analysis_for(info.language);
+  const bool reanalyse = previous && *previous != analysis;
 
   sql::Stmt up(db,
                "INSERT INTO taxonomy(name, title, version, language, source, licence, "
@@ -304,9 +390,7 @@ ImportStats Workspace::Impl::import_skills(const TaxonomyInfo& info,
   sql::Stmt upd(db,
                 "UPDATE skill SET label=?1, alt_labels=?2, description=?3, skill_type=?4, "
                 "reuse_level=?5, broader=?6, content_hash=?7 WHERE id=?8");
-  sql::Stmt fts_del(db, "DELETE FROM skill_fts WHERE rowid = ?");
-  sql::Stmt fts_ins(
-      db, "INSERT INTO skill_fts(rowid, label, alt_labels, description) VALUES (?,?,?,?)");
+  FtsWriter fts(db);
   auto bind_fields = [](sql::Stmt& st, const SkillRecord& r, const std::string& hash) {
     st.reset();
     st.bind(1, r.label)
@@ -319,14 +403,7 @@ ImportStats Workspace::Impl::import_skills(const TaxonomyInfo& info,
   };
   // The full-text row of a skill holds its analysed label, alternative labels and description.
   auto index_fts = [&](std::int64_t id, const SkillRecord& r) {
-    fts_del.reset();
-    fts_del.bind(1, id).run();
-    fts_ins.reset();
-    fts_ins.bind(1, id)
-        .bind(2, catalog::analyzed_text(r.label))
-        .bind(3, catalog::analyzed_text(join(r.alt_labels, '\n')))
-        .bind(4, catalog::analyzed_text(r.description))
-        .run();
+    fts.write(id, r.label, join(r.alt_labels, '\n'), r.description, analysis);
   };
   ImportStats stats;
   for (const SkillRecord& r : skills) {
@@ -346,6 +423,7 @@ ImportStats Workspace::Impl::import_skills(const TaxonomyInfo& info,
       index_fts(id, r);
       ++stats.updated;
     } else {
+      if (reanalyse) index_fts(id, r);
       ++stats.unchanged;
     }
     existing.erase(it);
@@ -354,8 +432,7 @@ ImportStats Workspace::Impl::import_skills(const TaxonomyInfo& info,
   for (const auto& [uri, row] : existing) {
     del.reset();
     del.bind(1, row.first).run();
-    fts_del.reset();
-    fts_del.bind(1, row.first).run();
+    fts.remove(row.first);
     ++stats.removed;
   }
   SM_CHECK(allow_removal || stats.removed == 0, ErrorKind::kInvalidArgument,
@@ -606,39 +683,95 @@ std::vector<Bm25Hit> Workspace::bm25(const std::string& query, std::size_t k,
                w.label + w.alt_labels + w.description > 0,
            ErrorKind::kInvalidArgument,
            "BM25 field weights must be >= 0 and not all 0 (label, alt labels, description)");
-  std::vector<std::string> terms = catalog::analyze(query);
-  std::sort(terms.begin(), terms.end());
-  terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
-  if (terms.empty() || k == 0) return {};
-  // Only the fields with a weight: "{label description} : ("t1" OR "t2")".
-  std::string match = "{";
-  if (w.label > 0) match += "label ";
-  if (w.alt_labels > 0) match += "alt_labels ";
-  if (w.description > 0) match += "description ";
-  match += "} : (";
-  for (std::size_t i = 0; i < terms.size(); ++i) {
-    if (i) match += " OR ";
-    match += '"';
-    for (char c : terms[i]) match += c == '"' ? std::string("\"\"") : std::string(1, c);
-    match += '"';
+  if (k == 0) return {};
+  // The taxonomies the filter admits, by the analysis of their language (a name the workspace
+  // does not have is reported by the filter check below).
+  std::map<catalog::Analysis, std::vector<std::int64_t>> by_analysis;
+  {
+    std::string sql = "SELECT id, language FROM taxonomy";
+    for (std::size_t i = 0; i < filter.taxonomies.size(); ++i)
+      sql += i ? ",?" : " WHERE name IN (?";
+    if (!filter.taxonomies.empty()) sql += ")";
+    sql::Stmt q(impl_->db, sql);
+    for (std::size_t i = 0; i < filter.taxonomies.size(); ++i) {
+      q.bind(static_cast<int>(i + 1), filter.taxonomies[i]);
+    }
+    while (q.step()) by_analysis[catalog::analysis_for(q.text(1))].push_back(q.int64(0));
   }
-  match += ")";
+  // One search per analysis: the query's terms in that analysis, against its taxonomies only.
+  struct Search {
+    std::vector<std::string> terms;
+    const std::vector<std::int64_t>* taxonomies;
+  };
+  std::vector<Search> searches;
+  for (const auto& [analysis, ids] : by_analysis) {
+    std::vector<std::string> terms = catalog::analyze(query, analysis);
+    std::sort(terms.begin(), terms.end());
+    terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+    if (!terms.empty()) searches.push_back({std::move(terms), &ids});
+  }
+  // No taxonomy at all: nothing to find; a filter naming what is not there is refused all the
+  // same when the query has words, as it was before taxonomies were analysed in their language.
+  if (by_analysis.empty() && !catalog::analyze(query, catalog::Analysis::kGerman).empty()) {
+    impl_->filter(filter);
+  }
+  if (searches.empty()) return {};
   const FilterSql f = impl_->filter(filter);
   char weights[96];
   std::snprintf(weights, sizeof weights, "%.17g, %.17g, %.17g", w.label, w.alt_labels,
                 w.description);
-  sql::Stmt q(impl_->db,
-              std::string("SELECT f.rowid, bm25(skill_fts, ") + weights +
-                  ") AS r FROM skill_fts f "
-                  "JOIN skill s ON s.id = f.rowid JOIN taxonomy t ON t.id = s.taxonomy_id "
-                  "WHERE skill_fts MATCH ?" +
-                  f.where + " ORDER BY r, f.rowid LIMIT ?");
-  int i = 1;
-  q.bind(i++, match);
-  for (const auto& v : f.values) q.bind(i++, v);
-  q.bind(i, static_cast<std::int64_t>(k));
+  // Only the fields with a weight: "{label description} : ("t1" OR "t2")".
+  std::string fields = "{";
+  if (w.label > 0) fields += "label ";
+  if (w.alt_labels > 0) fields += "alt_labels ";
+  if (w.description > 0) fields += "description ";
+  fields += "} : (";
+  struct Row {
+    double rank;  // SQLite's bm25(): lower is better
+    std::int64_t id;
+  };
+  std::vector<Row> rows;
+  for (const Search& search : searches) {
+    std::string match = fields;
+    for (std::size_t i = 0; i < search.terms.size(); ++i) {
+      if (i) match += " OR ";
+      match += '"';
+      for (char c : search.terms[i]) match += c == '"' ? std::string("\"\"") : std::string(1, c);
+      match += '"';
+    }
+    match += ")";
+    // With one analysis for every admitted taxonomy the filter alone decides (the search of a
+    // one-language workspace is the one it always was).
+    std::string only;
+    if (by_analysis.size() > 1) {
+      for (std::size_t i = 0; i < search.taxonomies->size(); ++i) {
+        only += i ? ",?" : " AND s.taxonomy_id IN (?";
+      }
+      only += ")";
+    }
+    sql::Stmt q(impl_->db,
+                std::string("SELECT f.rowid, bm25(skill_fts, ") + weights +
+                    ") AS r FROM skill_fts f "
+                    "JOIN skill s ON s.id = f.rowid JOIN taxonomy t ON t.id = s.taxonomy_id "
+                    "WHERE skill_fts MATCH ?" +
+                    f.where + only + " ORDER BY r, f.rowid LIMIT ?");
+    int i = 1;
+    q.bind(i++, match);
+    for (const auto& v : f.values) q.bind(i++, v);
+    if (!only.empty()) {
+      for (const std::int64_t id : *search.taxonomies) q.bind(i++, id);
+    }
+    q.bind(i, static_cast<std::int64_t>(k));
+    while (q.step()) rows.push_back({q.real(1), q.int64(0)});
+  }
+  // Merged by score (each skill is in one taxonomy, so in one search), ties by skill id.
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return a.rank != b.rank ? a.rank < b.rank : a.id < b.id;
+  });
+  if (rows.size() > k) rows.resize(k);
   std::vector<Bm25Hit> out;
-  while (q.step()) out.push_back({q.int64(0), -q.real(1)});
+  out.reserve(rows.size());
+  for (const Row& r : rows) out.push_back({r.id, -r.rank});
   return out;
 }
 

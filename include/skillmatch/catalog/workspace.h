@@ -2,15 +2,21 @@
 // skills (labels, alternative labels, descriptions, types, ESCO collections) with a full-text
 // index for BM25, and metadata.
 //
+// The full-text index holds every skill analysed in its taxonomy's language (German: CISTEM,
+// English: Porter2, other languages: lower-cased words; see src/catalog/analyzer.h). A workspace
+// whose index an older analysis wrote (German for every taxonomy) is brought up to date once, in
+// one transaction, when it is opened.
+//
 // Every write runs in one transaction: a process killed at any moment leaves the database as it
-// was before or after the write. A database written by a newer format version is refused.
+// was before or after the write. A database written by a newer format version, or indexed by a
+// newer text analysis, is refused.
 // Thread-safety: a Workspace is one SQLite connection; use it from one thread at a time (open
 // one Workspace per thread for parallel readers; the Engine keeps a pool of them). The database
 // runs in WAL mode with a busy timeout: readers in other threads and processes see either the
 // state before or after a write, never a part of it, and are not blocked by it.
 // Errors: kNotFound (no workspace where one must exist), kCorrupt (not a skillmatch database),
-// kUnsupported (newer format), kInvalidArgument (bad records, duplicate URIs, a filter naming a
-// skill group the workspace does not have), kIo.
+// kUnsupported (newer format or text analysis), kInvalidArgument (bad records, duplicate URIs, a
+// filter naming a skill group the workspace does not have), kIo.
 #pragma once
 
 #include <cstdint>
@@ -84,6 +90,7 @@ struct ImportReport {
 struct Skill {
   std::int64_t id = 0;  // stable row id within the workspace
   std::string taxonomy;
+  std::string language;  // its taxonomy's language ("de", "en", ...; "" when not known)
   SkillRecord record;
   std::vector<std::string> collections;
 };
@@ -132,7 +139,9 @@ class Workspace {
  public:
   static constexpr int kFormatVersion = 1;
 
-  // Opens DIR/skillmatch.db, creating the directory and database when `create` is true.
+  // Opens DIR/skillmatch.db, creating the directory and database when `create` is true. Full-text
+  // rows of an older analysis are analysed again here, once (a German-only workspace only has its
+  // analysis version noted). Throws kNotFound, kCorrupt, kUnsupported (see above), kIo.
   static Workspace open(const std::filesystem::path& dir, bool create);
   ~Workspace();
   Workspace(Workspace&&) noexcept;
@@ -177,8 +186,13 @@ class Workspace {
   std::shared_ptr<const SkillSet> snapshot() const;
 
   // BM25 over preferred labels, alternative labels and descriptions (weights 3, 2, 1 unless
-  // given), after German analysis (see catalog/german_analyzer.h). Best first, at most `k`;
-  // ties in score by skill id. Throws kInvalidArgument for negative or all-zero weights.
+  // given). The query is analysed once for each language among the taxonomies the filter admits
+  // (languages of one analysis share it) and its terms in a language are matched against the
+  // skills of that language's taxonomies only; the hits are merged by score. Best first, at most
+  // `k`; ties in score by skill id. All languages share one index, whose statistics (number and
+  // length of rows, rows holding a term) span every taxonomy: a stem that two languages share
+  // counts the rows of both. Throws kInvalidArgument for negative or all-zero weights and for a
+  // filter naming what the workspace does not have.
   std::vector<Bm25Hit> bm25(const std::string& query, std::size_t k, const SkillFilter& filter = {},
                             const Bm25Weights& weights = {}) const;
 
