@@ -354,6 +354,40 @@ TEST_F(SearchTest, Bm25OnlyWithoutModels) {
   EXPECT_EQ(batch[1][0].skill.record.uri, "s7");
 }
 
+// Without an embedder a result's supporting span is the one holding most of its label's words,
+// analysed as BM25 analyses its taxonomy: in English for an English one ("Managing budgets"
+// holds both words of "manage budget"; German analysis found only "budget" there), in German
+// for a German one.
+TEST(SupportWords, AnalysedInTheLanguageOfTheSkillsTaxonomy) {
+  test::TempDir dir;
+  Workspace ws = Workspace::open(dir / "ws", true);
+  SkillRecord en;
+  en.uri = "e1";
+  en.label = "manage budget";
+  ws.import_taxonomy({"en-t", "En", "1", "en", "test", "", ""}, {en});
+  SkillRecord de;
+  de.uri = "d1";
+  de.label = "Buchhaltung führen";
+  ws.import_taxonomy({"de-t", "De", "1", "de", "test", "", ""}, {de});
+  const auto skills = ws.snapshot();
+  EXPECT_EQ(skills->find(ws.find("en-t", "e1")->id)->language, "en");
+  const Matcher m(skills, std::nullopt, nullptr, std::nullopt);
+  SearchOptions o;
+  o.mode = RetrievalMode::kBm25;
+  o.explain = true;
+  const std::string text =
+      "Cooking for beginners. Managing budgets in small firms. Die Buchhaltungen führen.";
+  const auto res = m.match(ws, text, o);
+  ASSERT_EQ(res.size(), 2u);
+  for (const MatchResult& r : res) {
+    ASSERT_TRUE(r.support.has_value()) << r.skill.record.uri;
+    EXPECT_EQ(r.support->method, "words");
+    EXPECT_DOUBLE_EQ(r.support->score, 1.0) << r.skill.record.uri;
+    EXPECT_EQ(r.support->text, r.skill.record.uri == "e1" ? "Managing budgets in small firms"
+                                                          : "Die Buchhaltungen führen");
+  }
+}
+
 TEST(ModelHub, FindsFoldersAndHubCacheSnapshots) {
   test::TempDir dir;
   const fs::path repo = dir / "hub" / "models--isy-thl--e5-tuned";

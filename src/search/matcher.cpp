@@ -1,6 +1,7 @@
 #include "skillmatch/search/matcher.h"
 
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 
 #include "catalog/analyzer.h"
@@ -91,17 +92,22 @@ void Matcher::explain(const std::string& text, std::vector<MatchResult>& results
     return;
   }
   // Without an embedder: the span with the largest share of the skill's label words (analysed as
-  // BM25 analyses them), ties to the shorter span.
-  std::vector<std::vector<std::string>> span_terms;
-  for (const auto& t : span_texts) {
-    auto terms = catalog::analyze(t);
-    std::sort(terms.begin(), terms.end());
-    span_terms.push_back(std::move(terms));
-  }
+  // BM25 analyses them: in the language of the skill's taxonomy), ties to the shorter span.
+  std::map<catalog::Analysis, std::vector<std::vector<std::string>>> terms_by_analysis;
   for (MatchResult& r : results) {
+    const catalog::Analysis analysis = catalog::analysis_for(r.skill.language);
+    auto [at, fresh] = terms_by_analysis.try_emplace(analysis);
+    std::vector<std::vector<std::string>>& span_terms = at->second;
+    if (fresh) {
+      for (const auto& t : span_texts) {
+        auto terms = catalog::analyze(t, analysis);
+        std::sort(terms.begin(), terms.end());
+        span_terms.push_back(std::move(terms));
+      }
+    }
     std::string label_text = r.skill.record.label;
     for (const auto& a : r.skill.record.alt_labels) label_text += " " + a;
-    auto label = catalog::analyze(label_text);
+    auto label = catalog::analyze(label_text, analysis);
     std::sort(label.begin(), label.end());
     label.erase(std::unique(label.begin(), label.end()), label.end());
     if (label.empty()) continue;
