@@ -56,7 +56,9 @@ void ModelConfig::validate(const std::string& what) const {
   };
   positive(vocab_size, "vocab_size");
   positive(hidden_size, "hidden_size");
-  positive(num_hidden_layers, "num_hidden_layers");
+  // 0 layers is a static-embedding model: embeddings, their LayerNorm, pooling.
+  SM_CHECK(num_hidden_layers >= 0, ErrorKind::kCorrupt,
+           what + ": num_hidden_layers must be >= 0, got " + std::to_string(num_hidden_layers));
   positive(num_attention_heads, "num_attention_heads");
   positive(intermediate_size, "intermediate_size");
   positive(type_vocab_size, "type_vocab_size");
