@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "engine/caches.h"
+#include "skillmatch/index/indexer.h"
 #include "test_util.h"
 
 namespace skillmatch {
@@ -217,6 +218,55 @@ TEST(Engine, IndexAnnWithAFilterAndUseTheGraphAtOnce) {
   const auto res = engine->match("Kuchen backen", o);
   ASSERT_EQ(res.size(), 2u);
   EXPECT_EQ(res[0].skill.taxonomy, "own");
+}
+
+// Vectors exported with `index --export-vectors` into a copy of the model folder are taken by
+// another workspace instead of embedding: the same vectors, none embedded; a skill whose passage
+// changed is embedded; vectors of other weights are not used.
+TEST(Engine, VectorsShippedInTheModelFolderReplaceEmbedding) {
+  test::TempDir dir;
+  const fs::path model = dir / "model";
+  fs::copy(fixtures() / "embedder-mean", model, fs::copy_options::recursive);
+  IndexOptions io;
+  io.embedder = model.string();
+  io.settings.dtype = DType::kFloat32;
+  io.export_vectors = (dir / "exported.bin").string();
+  {
+    auto first = sample_engine(dir / "ws1");
+    const IndexReport rep = first->index(io);
+    EXPECT_EQ(rep.stats.embedded, rep.stats.skills);
+    EXPECT_EQ(rep.exported, rep.stats.skills);
+  }
+  fs::rename(dir / "exported.bin", model_vectors_file(model));
+
+  auto second = sample_engine(dir / "ws2");
+  // One skill's passage differs in the second workspace: its shipped vector does not fit.
+  test::spit(dir / "own.csv", "uri,label,description\nown1,Kochen,Speisen zubereiten\n");
+  ImportRequest r;
+  r.format = "custom";
+  r.file = dir / "own.csv";
+  r.name = "own";
+  second->import(r);
+  io.export_vectors.clear();
+  const IndexReport rep = second->index(io);
+  EXPECT_EQ(rep.stats.precomputed, rep.stats.skills - 1);
+  EXPECT_EQ(rep.stats.embedded, 1u);
+
+  // The matches equal those of a workspace that embedded everything itself.
+  MatchOptions o = options("dense", false);
+  o.search.filter.taxonomies = {"esco-en"};
+  auto third = sample_engine(dir / "ws3");
+  const std::string own = dump(third->match("managing musicians", o));
+  o.embedder = model.string();
+  EXPECT_EQ(dump(second->match("managing musicians", o)), own);
+
+  // Other weights: the file's fingerprint no longer fits, everything is embedded.
+  fs::copy_file(fixtures() / "embedder-cls" / "model.safetensors", model / "model.safetensors",
+                fs::copy_options::overwrite_existing);
+  auto fourth = sample_engine(dir / "ws4");
+  const IndexReport other = fourth->index(io);
+  EXPECT_EQ(other.stats.precomputed, 0u);
+  EXPECT_EQ(other.stats.embedded, other.stats.skills);
 }
 
 // The reranker's score cache: one key per (model, ids), least recently used dropped first.

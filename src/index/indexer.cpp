@@ -29,8 +29,13 @@ std::uint64_t passage_hash(const std::string& passage_template, const Skill& ski
   return fnv1a64(format_skill(passage_template, skill));
 }
 
+fs::path model_vectors_file(const fs::path& model_dir) {
+  return model_dir / "skill-vectors.bin";
+}
+
 IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIdentity& identity,
-                        const ProgressFn& progress, std::size_t chunk, const SkillFilter& filter) {
+                        const ProgressFn& progress, std::size_t chunk, const SkillFilter& filter,
+                        const VectorStore* precomputed) {
   SM_CHECK(chunk > 0, ErrorKind::kInvalidArgument, "chunk size must be positive");
   VectorStore store = VectorStore::open_for_append(vector_file(ws, identity), identity);
   IndexStats stats;
@@ -38,6 +43,9 @@ IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIde
   std::vector<std::int64_t> ids;
   std::vector<std::uint64_t> hashes;
   std::vector<std::string> passages;
+  std::vector<std::int64_t> known_ids;
+  std::vector<std::uint64_t> known_hashes;
+  std::vector<float> known;
   for (const Skill& s : ws.skills(filter)) {
     ++stats.skills;
     std::string passage = format_skill(identity.passage_template, s);
@@ -46,9 +54,26 @@ IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIde
       ++stats.reused;
       continue;
     }
+    if (const float* v = precomputed ? precomputed->find_passage(h) : nullptr) {
+      known_ids.push_back(s.id);
+      known_hashes.push_back(h);
+      known.insert(known.end(), v, v + identity.dimension);
+      continue;
+    }
     ids.push_back(s.id);
     hashes.push_back(h);
     passages.push_back(std::move(passage));
+  }
+  if (!known_ids.empty()) {
+    SM_CHECK(precomputed->dimension() == identity.dimension, ErrorKind::kInvalidArgument,
+             "precomputed vectors have dimension " + std::to_string(precomputed->dimension()) +
+                 ", the model " + std::to_string(identity.dimension));
+    Matrix m;
+    m.rows = known_ids.size();
+    m.cols = identity.dimension;
+    m.data = std::move(known);
+    store.append(known_ids, known_hashes, m);
+    stats.precomputed = known_ids.size();
   }
   // The passages carry their prompt in the template ("passage: ..."), as the model cards embed
   // skills; no prompt is added on top.

@@ -56,16 +56,18 @@ std::string header_json(const VectorIdentity& id) {
       .dump();
 }
 
-void create_file(const fs::path& file, const VectorIdentity& id) {
+void write_header(std::FILE* f, const fs::path& file, const VectorIdentity& id) {
   const std::string header = header_json(id);
-  write_file_atomic(file, [&](std::FILE* f) {
-    const auto dim = static_cast<std::uint32_t>(id.dimension);
-    const auto len = static_cast<std::uint32_t>(header.size());
-    SM_CHECK(std::fwrite(kMagic, 1, 8, f) == 8 && std::fwrite(&dim, 4, 1, f) == 1 &&
-                 std::fwrite(&len, 4, 1, f) == 1 &&
-                 std::fwrite(header.data(), 1, header.size(), f) == header.size(),
-             ErrorKind::kIo, "cannot write " + file.string());
-  });
+  const auto dim = static_cast<std::uint32_t>(id.dimension);
+  const auto len = static_cast<std::uint32_t>(header.size());
+  SM_CHECK(std::fwrite(kMagic, 1, 8, f) == 8 && std::fwrite(&dim, 4, 1, f) == 1 &&
+               std::fwrite(&len, 4, 1, f) == 1 &&
+               std::fwrite(header.data(), 1, header.size(), f) == header.size(),
+           ErrorKind::kIo, "cannot write " + file.string());
+}
+
+void create_file(const fs::path& file, const VectorIdentity& id) {
+  write_file_atomic(file, [&](std::FILE* f) { write_header(f, file, id); });
 }
 
 // An exclusive lock on `file` + ".lock" (created when missing), held while the object lives
@@ -136,6 +138,7 @@ VectorStore VectorStore::read(const fs::path& file, const VectorIdentity& id) {
       vs.hashes_[it->second] = hash;
     }
     std::memcpy(vs.data_.data() + it->second * dim, p + 16, 4 * std::size_t{dim});
+    vs.by_hash_[hash] = it->second;
   }
   // A record still being written (or cut off by a killed writer) is not read; only a writer
   // holding the lock drops it.
@@ -174,6 +177,27 @@ VectorStore VectorStore::open_for_append(const fs::path& file, const VectorIdent
         "vector file " + file.string() + ": cannot drop a partial record: " + std::strerror(errno));
   }
   return vs;
+}
+
+void VectorStore::write(const fs::path& file, const VectorIdentity& id,
+                        const std::vector<std::int64_t>& ids,
+                        const std::vector<std::uint64_t>& hashes, const Matrix& vectors) {
+  SM_CHECK(id.dimension > 0, ErrorKind::kInvalidArgument, "vector dimension must be positive");
+  SM_ASSERT(ids.size() == hashes.size() && ids.size() == vectors.rows &&
+            vectors.cols == id.dimension);
+  write_file_atomic(file, [&](std::FILE* f) {
+    write_header(f, file, id);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      SM_CHECK(std::fwrite(&ids[i], 8, 1, f) == 1 && std::fwrite(&hashes[i], 8, 1, f) == 1 &&
+                   std::fwrite(vectors.row(i), 4, id.dimension, f) == id.dimension,
+               ErrorKind::kIo, "cannot write " + file.string());
+    }
+  });
+}
+
+const float* VectorStore::find_passage(std::uint64_t passage_hash) const {
+  auto it = by_hash_.find(passage_hash);
+  return it == by_hash_.end() ? nullptr : data_.data() + it->second * identity_.dimension;
 }
 
 std::optional<std::uint64_t> VectorStore::hash(std::int64_t skill_id) const {
@@ -228,6 +252,7 @@ void VectorStore::append(const std::vector<std::int64_t>& ids,
       hashes_[it->second] = hashes[i];
     }
     std::copy_n(vectors.row(i), dim, data_.data() + it->second * dim);
+    by_hash_[hashes[i]] = it->second;
   }
 }
 

@@ -26,6 +26,7 @@ struct IndexStats {
   std::size_t skills = 0;           // in the workspace (that pass the filter)
   std::size_t embedded = 0;         // new or changed passages embedded in this run
   std::size_t reused = 0;           // already in the vector file with the same passage
+  std::size_t precomputed = 0;      // taken from the precomputed vectors (not embedded)
   std::filesystem::path set_aside;  // a damaged vector file moved aside, if any
 };
 
@@ -37,8 +38,15 @@ std::uint64_t passage_hash(const std::string& passage_template, const Skill& ski
 // (new, changed, or left over by an interrupted run) in chunks of `chunk` skills, appending each
 // chunk durably under the file's writer lock; records the identity in the workspace's metadata
 // ("index.embedder") when done. `progress(done, total)` counts skills to embed in this run.
+// `precomputed` (optional): vectors of the same model and template made elsewhere (those shipped
+// beside a model folder, see model_vectors_file()); a skill whose passage hash is found there
+// takes that vector instead of being embedded (counted in `precomputed`).
 IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIdentity& identity,
                         const ProgressFn& progress = nullptr, std::size_t chunk = 256,
-                        const SkillFilter& filter = {});
+                        const SkillFilter& filter = {}, const VectorStore* precomputed = nullptr);
+
+// The skill vectors a model folder may carry ("skill-vectors.bin", written by `skillmatch index
+// --export-vectors`): a vector file whose records are keyed by passage hash.
+std::filesystem::path model_vectors_file(const std::filesystem::path& model_dir);
 
 }  // namespace skillmatch

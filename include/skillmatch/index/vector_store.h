@@ -52,11 +52,20 @@ class VectorStore {
   // where) and started anew.
   static VectorStore open_for_append(const std::filesystem::path& file,
                                      const VectorIdentity& identity);
+  // Writes a whole vector file at once (a temporary file renamed into place): one record per
+  // row of `vectors`. What `index --export-vectors` writes beside a model (there the ids are
+  // row numbers and the passage hashes are the key, see find_passage()).
+  static void write(const std::filesystem::path& file, const VectorIdentity& identity,
+                    const std::vector<std::int64_t>& ids, const std::vector<std::uint64_t>& hashes,
+                    const Matrix& vectors);
 
   // The passage hash stored for a skill, if any.
   std::optional<std::uint64_t> hash(std::int64_t skill_id) const;
   // The vector of a skill (dimension() floats), nullptr if none.
   const float* vector(std::int64_t skill_id) const;
+  // The vector of any record whose passage hash is `passage_hash` (the same passage embeds to
+  // the same vector whichever skill or workspace it belongs to), nullptr if none.
+  const float* find_passage(std::uint64_t passage_hash) const;
   std::size_t size() const noexcept { return slot_.size(); }
   std::size_t dimension() const noexcept { return identity_.dimension; }
   const VectorIdentity& identity() const noexcept { return identity_; }
@@ -80,6 +89,7 @@ class VectorStore {
   std::uint64_t file_size_ = 0;
   std::shared_ptr<int> lock_;  // the locked descriptor of a writer
   std::filesystem::path set_aside_;
+  std::unordered_map<std::uint64_t, std::size_t> by_hash_;  // passage hash -> row in data_
 };
 
 }  // namespace skillmatch
