@@ -67,8 +67,12 @@ struct IndexCommand {
     const auto engine = open_engine(workspace);
     const IndexReport r = engine->index(options);
     const IndexStats& s = r.stats;
-    std::cout << s.skills << " skills: " << s.embedded << " embedded, " << s.reused
-              << " already indexed (" << r.vector_file.filename().string() << ")\n";
+    std::cout << s.skills << " skills: " << s.embedded << " embedded, ";
+    if (s.precomputed) std::cout << s.precomputed << " taken from the model's skill vectors, ";
+    std::cout << s.reused << " already indexed (" << r.vector_file.filename().string() << ")\n";
+    if (!options.export_vectors.empty()) {
+      std::cout << "wrote " << r.exported << " vectors to " << options.export_vectors << "\n";
+    }
     if (r.ann_up_to_date) {
       std::cout << "approximate index up to date\n";
     } else if (r.ann_built) {
@@ -89,7 +93,22 @@ struct MatchCommand {
 
   void run() {
     const auto engine = open_engine(workspace);
-    if (options.embedder.empty() && options.search.mode != RetrievalMode::kBm25) {
+    const std::filesystem::path builtin =
+        options.embedder.empty() && options.search.mode != RetrievalMode::kBm25
+            ? default_embedder()
+            : std::filesystem::path();
+    if (!builtin.empty()) {
+      options.embedder = builtin.string();
+      // Too small for bfloat16 to pay: float32 gives the numbers of its shipped skill vectors.
+      if (options.settings.dtype == DType::kAuto && options.reranker.empty()) {
+        options.settings.dtype = DType::kFloat32;
+      }
+      note(std::string("no --embedder given: matching ") +
+           (options.search.mode == RetrievalMode::kHybrid ? "hybrid (BM25 fused with " : "with ") +
+           "skillmatch's built-in model " + kDefaultEmbedderName +
+           ", trained from the shipped ESCO data). For the WISY@KI pipeline pass "
+           "--embedder and --reranker (see `skillmatch pull`); --mode bm25 for BM25 alone");
+    } else if (options.embedder.empty() && options.search.mode != RetrievalMode::kBm25) {
       note(
           "no embedding model given: matching by BM25 only. For the neural pipeline run "
           "`skillmatch pull` for isy-thl/multilingual-e5-base-course-skill-tuned and "

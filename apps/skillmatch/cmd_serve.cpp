@@ -15,8 +15,11 @@ void add_serve_command(CLI::App& app) {
       "HTTP service: text-embeddings-inference's routes, skill matching (/v1/match), feedback "
       "and the editor's page at /");
   add_workspace_option(*sub, o->workspace);
+  auto bm25_only = std::make_shared<bool>(false);
   sub->add_option("-e,--embedder", o->embedder,
-                  "bi-encoder folder or Hugging Face id (none: BM25 matching only)");
+                  "bi-encoder folder or Hugging Face id (default: skillmatch's built-in model)");
+  sub->add_flag("--bm25-only", *bm25_only,
+                "no embedding model, not even the built-in one: BM25 matching only");
   sub->add_option("-r,--reranker", o->reranker, "cross-encoder folder or Hugging Face id");
   sub->add_option("--template", o->passage_template, "passage template of the skill vectors")
       ->capture_default_str();
@@ -61,8 +64,18 @@ void add_serve_command(CLI::App& app) {
                 "TEI routes truncate long inputs by default instead of answering 413");
   sub->add_flag(
       "--no-access-log", [o](std::int64_t) { o->access_log = false; }, "no log line per request");
-  sub->callback([o, dtype] {
+  sub->callback([o, dtype, bm25_only] {
     o->settings.dtype = parse_dtype(*dtype);
+    SM_CHECK(!*bm25_only || o->embedder.empty(), ErrorKind::kInvalidArgument,
+             "--bm25-only and --embedder exclude each other");
+    if (o->embedder.empty() && !*bm25_only) {
+      const std::filesystem::path builtin = default_embedder();
+      if (!builtin.empty()) {
+        o->embedder = builtin.string();
+        // Too small for bfloat16 to pay: float32 gives the numbers of its shipped vectors.
+        if (*dtype == "auto" && o->reranker.empty()) o->settings.dtype = DType::kFloat32;
+      }
+    }
     const int rc = server::serve(*o, SKILLMATCH_VERSION);
     if (rc != 0) std::exit(rc);
   });

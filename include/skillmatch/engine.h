@@ -95,6 +95,13 @@ std::filesystem::path default_workspace();
 // $SKILLMATCH_DATA, else the data/ folder of the source tree skillmatch was built from.
 std::filesystem::path shipped_data_dir();
 
+// The name of the embedder skillmatch ships in <data>/models/ (a small model it trained itself
+// from the shipped ESCO data, see scripts/train_default_model.sh and its model card).
+inline constexpr const char* kDefaultEmbedderName = "skillmatch-esco-small";
+// Its folder under `data_dir` when it is there (config.json present); empty otherwise. What
+// `match` and `serve` use when no --embedder is given.
+std::filesystem::path default_embedder(const std::filesystem::path& data_dir = shipped_data_dir());
+
 // How a model is loaded: number type and sequences per forward pass (the model cache is keyed
 // by both).
 struct ModelSettings {
@@ -134,6 +141,9 @@ struct IndexOptions {
   bool ann = false;  // also build the HNSW graph
   AnnOptions ann_options;
   SkillFilter filter;  // only these skills (default: all)
+  // Also write the vectors of the indexed skills here (a vector file keyed by passage hash, see
+  // model_vectors_file()); empty: none.
+  std::string export_vectors;
 };
 
 struct MatchOptions {
@@ -189,6 +199,7 @@ struct ImportRequest {
 
 struct IndexReport {
   IndexStats stats;
+  std::size_t exported = 0;  // vectors written to IndexOptions::export_vectors
   std::filesystem::path vector_file;
   bool ann_built = false, ann_up_to_date = false;
   double ann_seconds = 0;

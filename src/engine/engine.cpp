@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <tuple>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -141,6 +142,12 @@ fs::path default_workspace() {
 fs::path shipped_data_dir() {
   if (const char* d = std::getenv("SKILLMATCH_DATA"); d && *d) return d;
   return SKILLMATCH_DATA_DIR;
+}
+
+fs::path default_embedder(const fs::path& data_dir) {
+  const fs::path folder = data_dir / "models" / kDefaultEmbedderName;
+  std::error_code ec;
+  return fs::is_regular_file(folder / "config.json", ec) ? folder : fs::path();
 }
 
 struct Engine::Impl {
@@ -394,6 +401,22 @@ struct Engine::Impl {
     entry.file_size = file_size;
   }
 
+  // The vectors shipped in the model folder, when they were made by these weights with this
+  // template; otherwise none (with a note when the file is there but does not fit).
+  std::optional<VectorStore> model_vectors(const LoadedEmbedder& e, const VectorIdentity& id) {
+    const fs::path file = model_vectors_file(e.folder);
+    if (!fs::exists(file)) return std::nullopt;
+    try {
+      return VectorStore::read(file, id);
+    } catch (const Error& err) {
+      if (err.kind() != ErrorKind::kInvalidArgument && err.kind() != ErrorKind::kCorrupt) throw;
+      if (id.passage_template == kDefaultPassageTemplate || err.kind() == ErrorKind::kCorrupt) {
+        notify("not using " + file.string() + ": " + err.what());
+      }
+      return std::nullopt;
+    }
+  }
+
   // Drops the cached dense index of `id` (its files changed in ways its size does not show).
   void forget_dense(const VectorIdentity& id) {
     const std::lock_guard<std::mutex> lock(dense_mu);
@@ -461,13 +484,23 @@ struct Engine::Impl {
       }
       // Embedding does not hold the entry: requests that need no new vector go on meanwhile
       // (they read the file's whole records so far).
-      notify(what + ": embedding them now (once; the vectors are kept in the workspace)" +
-             template_note(ws, e, passage_template));
       const std::lock_guard<std::mutex> index_lock(index_mu);
-      const IndexStats stats =
-          index_skills(ws, e.model, id, indexing_progress(e.name), 256, filter);
+      const auto shipped = model_vectors(e, id);
+      if (shipped) {
+        notify(what + ": taking them from " + model_vectors_file(e.folder).string() +
+               " (embedding those it lacks)");
+      } else {
+        notify(what + ": embedding them now (once; the vectors are kept in the workspace)" +
+               template_note(ws, e, passage_template));
+      }
+      const IndexStats stats = index_skills(ws, e.model, id, indexing_progress(e.name), 256, filter,
+                                            shipped ? &*shipped : nullptr);
       if (!stats.set_aside.empty()) {
         notify("the vector file was damaged; moved it aside to " + stats.set_aside.string());
+      }
+      if (shipped && stats.embedded > 0) {
+        notify("embedded " + std::to_string(stats.embedded) + " skills that " +
+               model_vectors_file(e.folder).filename().string() + " lacks");
       }
     }
   }
@@ -922,10 +955,32 @@ IndexReport Engine::index(const IndexOptions& o) {
   IndexReport report;
   {
     const std::lock_guard<std::mutex> lock(impl_->index_mu);
-    report.stats =
-        index_skills(*ws, e->model, id, impl_->indexing_progress(e->name), 256, o.filter);
+    const auto shipped = impl_->model_vectors(*e, id);
+    report.stats = index_skills(*ws, e->model, id, impl_->indexing_progress(e->name), 256, o.filter,
+                                shipped ? &*shipped : nullptr);
   }
   report.vector_file = vector_file(*ws, id);
+  if (!o.export_vectors.empty()) {
+    // One record per distinct passage of the filtered skills (ids are row numbers).
+    const VectorStore store = VectorStore::read(report.vector_file, id);
+    std::vector<std::int64_t> rows;
+    std::vector<std::uint64_t> hashes;
+    std::unordered_set<std::uint64_t> seen;
+    Matrix m(0, id.dimension);
+    for (const Skill& s : ws->skills(o.filter)) {
+      const std::uint64_t h = passage_hash(o.passage_template, s);
+      const float* v = store.vector(s.id);
+      if (!v || store.hash(s.id) != h || !seen.insert(h).second) continue;
+      rows.push_back(static_cast<std::int64_t>(rows.size()));
+      hashes.push_back(h);
+      m.data.insert(m.data.end(), v, v + id.dimension);
+      ++m.rows;
+    }
+    VectorIdentity out = id;
+    out.model = e->folder.filename().string();
+    VectorStore::write(o.export_vectors, out, rows, hashes, m);
+    report.exported = rows.size();
+  }
   if (!report.stats.set_aside.empty()) {
     impl_->notify("the vector file was damaged; moved it aside to " +
                   report.stats.set_aside.string() + " and indexed anew");

@@ -251,6 +251,12 @@ OptionTable<IndexOptions> make_index_table() {
   t.add(count_option<O>(
       "ann-ef-construction", "HNSW candidate list while building (default 100)",
       [](O& o) -> int& { return o.ann_options.ef_construction; }, 4, 10000));
+  t.add(text_option<O>(
+      "export-vectors", "FILE",
+      "also write the vectors of the indexed skills to FILE, keyed by passage (put it in the "
+      "model folder as skill-vectors.bin and every workspace with these skills takes them "
+      "instead of embedding)",
+      [](O& o) -> std::string& { return o.export_vectors; }));
   add_filter(t, [](O& o) -> SkillFilter& { return o.filter; });
   return t;
 }
