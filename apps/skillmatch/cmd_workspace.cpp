@@ -106,7 +106,9 @@ void add_workspace_commands(CLI::App& app) {
     sub->add_option("file", cmd->file,
                     "CSV file, JSON Lines for custom, or ESCO's official .zip export");
     sub->add_option("--name", cmd->request.name, "taxonomy name (default esco-<language>, greta)");
-    sub->add_option("--language", cmd->request.language, "ESCO column language")
+    sub->add_option("--language", cmd->request.language,
+                    "the taxonomy's language: ESCO's column suffix and the BM25 analysis (de: "
+                    "German, en: English)")
         ->capture_default_str();
     sub->add_option("--version", cmd->request.version, "version to record");
     sub->add_option("--collection", cmd->collections, "ESCO collection CSV file to attach")
