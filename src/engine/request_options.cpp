@@ -131,8 +131,12 @@ OptionTable<MatchOptions> make_match_table() {
     t.add(w);
   }
   t.add(count_option<O>(
-      "candidates", "skills retrieved (per retriever) and reranked (default 30)",
+      "candidates", "skills kept after retrieval and reranked (default 30)",
       [](O& o) -> std::size_t& { return o.search.candidates; }, 1, 1000));
+  t.add(count_option<O>(
+      "fusion-depth",
+      "hybrid: how deep each retriever's ranking is fused (at least --candidates; default 100)",
+      [](O& o) -> std::size_t& { return o.search.fusion_depth; }, 1, 10000));
   t.add(count_option<O>(
       "top", "at most this many results (default 10)",
       [](O& o) -> std::size_t& { return o.search.top; }, 1, 1000));
@@ -172,8 +176,8 @@ OptionTable<MatchOptions> make_match_table() {
       [](O& o) -> bool& { return o.search.explain; }, false));
   t.set_scope({"embedder", "reranker", "template", "dtype", "batch-size"}, kScopeConfig);
   t.set_scope({"auto-index"}, 0);
-  t.set_scope({"candidates", "top", "threshold", "gap", "taxonomy", "collection", "skill-type",
-               "group", "explain"},
+  t.set_scope({"candidates", "fusion-depth", "top", "threshold", "gap", "taxonomy", "collection",
+               "skill-type", "group", "explain"},
               kScopeRequest);
   return t;
 }

@@ -215,6 +215,9 @@ std::vector<std::vector<MatchResult>> Matcher::match_batch(const Workspace& ws,
   SM_CHECK(o.candidates > 0, ErrorKind::kInvalidArgument, "candidates must be at least 1");
   const bool dense = o.mode != RetrievalMode::kBm25;
   const bool sparse = o.mode != RetrievalMode::kDense;
+  // Retrieved per retriever: what is kept, or the fusion's depth when both are fused.
+  const std::size_t depth =
+      o.mode == RetrievalMode::kHybrid ? std::max(o.candidates, o.fusion_depth) : o.candidates;
   SM_CHECK(!dense || encoder_, ErrorKind::kInvalidArgument,
            "dense and hybrid retrieval need an embedding model (--embedder)");
 
@@ -248,13 +251,13 @@ std::vector<std::vector<MatchResult>> Matcher::match_batch(const Workspace& ws,
     ds.approximate = o.ann;
     ds.ef_search = o.ef_search;
     const bool all = covered == dense_->size();
-    dense_hits = dense_->search(embed(encoder_->tokenize(texts, query_prompt_)), o.candidates,
+    dense_hits = dense_->search(embed(encoder_->tokenize(texts, query_prompt_)), depth,
                                 all ? nullptr : &rows, ds);
   }
   std::vector<std::vector<Candidate>> cands(texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
     const std::vector<Bm25Hit> bm25 =
-        sparse ? ws.bm25(texts[i], o.candidates, o.filter, o.bm25_weights) : std::vector<Bm25Hit>{};
+        sparse ? ws.bm25(texts[i], depth, o.filter, o.bm25_weights) : std::vector<Bm25Hit>{};
     cands[i] = fuse(dense_hits[i], bm25, o, allowed);
   }
   // Rerank all pairs of all texts in one batched call.
