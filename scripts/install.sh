@@ -10,8 +10,9 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-pthread libfaiss-dev libsqlite3-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libgtest-dev libbenchmark-dev zlib1g-dev
-  # the PyTorch baseline of the benchmark and the test-data generators
-  python3 python3-torch python3-sentencepiece python3-numpy
+  # the PyTorch baseline of the benchmark, the test-data generators, the built-in model's
+  # recipe (SentencePiece) and the peak-memory figures of the benchmarks (time)
+  python3 python3-torch python3-sentencepiece python3-numpy time
   # tests only: the browser test of the editor's page
   chromium
 )
