@@ -220,9 +220,20 @@ TEST(Engine, IndexAnnWithAFilterAndUseTheGraphAtOnce) {
   EXPECT_EQ(res[0].skill.taxonomy, "own");
 }
 
+void import_own(Engine& engine, const fs::path& csv, const std::string& description) {
+  test::spit(csv, "uri,label,description\nown1,Kochen," + description + "\n");
+  ImportRequest r;
+  r.format = "custom";
+  r.file = csv;
+  r.name = "own";
+  r.replace = true;
+  engine.import(r);
+}
+
 // Vectors exported with `index --export-vectors` into a copy of the model folder are taken by
 // another workspace instead of embedding: the same vectors, none embedded; a skill whose passage
-// changed is embedded; vectors of other weights are not used.
+// differs is embedded; vectors of other weights, wrong vectors under the right identity and an
+// unreadable file are not used.
 TEST(Engine, VectorsShippedInTheModelFolderReplaceEmbedding) {
   test::TempDir dir;
   const fs::path model = dir / "model";
@@ -233,40 +244,95 @@ TEST(Engine, VectorsShippedInTheModelFolderReplaceEmbedding) {
   io.export_vectors = (dir / "exported.bin").string();
   {
     auto first = sample_engine(dir / "ws1");
+    import_own(*first, dir / "own1.csv", "Speisen zubereiten");
     const IndexReport rep = first->index(io);
     EXPECT_EQ(rep.stats.embedded, rep.stats.skills);
     EXPECT_EQ(rep.exported, rep.stats.skills);
   }
-  fs::rename(dir / "exported.bin", model_vectors_file(model));
-
-  auto second = sample_engine(dir / "ws2");
-  // One skill's passage differs in the second workspace: its shipped vector does not fit.
-  test::spit(dir / "own.csv", "uri,label,description\nown1,Kochen,Speisen zubereiten\n");
-  ImportRequest r;
-  r.format = "custom";
-  r.file = dir / "own.csv";
-  r.name = "own";
-  second->import(r);
+  fs::copy_file(dir / "exported.bin", model_vectors_file(model));
   io.export_vectors.clear();
+
+  // The same skill with another description: its shipped vector does not fit.
+  auto second = sample_engine(dir / "ws2");
+  import_own(*second, dir / "own2.csv", "Speisen kochen und braten");
   const IndexReport rep = second->index(io);
+  EXPECT_FALSE(rep.stats.precomputed_rejected);
   EXPECT_EQ(rep.stats.precomputed, rep.stats.skills - 1);
   EXPECT_EQ(rep.stats.embedded, 1u);
 
   // The matches equal those of a workspace that embedded everything itself.
   MatchOptions o = options("dense", false);
-  o.search.filter.taxonomies = {"esco-en"};
   auto third = sample_engine(dir / "ws3");
-  const std::string own = dump(third->match("managing musicians", o));
+  import_own(*third, dir / "own3.csv", "Speisen kochen und braten");
+  const std::string own = dump(third->match("Kochen und managing musicians", o));
   o.embedder = model.string();
-  EXPECT_EQ(dump(second->match("managing musicians", o)), own);
+  EXPECT_EQ(dump(second->match("Kochen und managing musicians", o)), own);
+
+  // Wrong vectors under the right identity: the probe embeddings disagree, nothing is taken.
+  auto fourth = sample_engine(dir / "ws4");
+  {
+    const VectorIdentity id{"model", model_fingerprint(model), kDefaultPassageTemplate,
+                            fourth->model_info(model.string(), io.settings).dimension};
+    const VectorStore good = VectorStore::read(dir / "exported.bin", id);
+    std::vector<std::int64_t> rows;
+    std::vector<std::uint64_t> hashes;
+    Matrix wrong(0, id.dimension);
+    for (const Skill& s : Workspace::open(dir / "ws4", false).skills()) {
+      const std::uint64_t h = passage_hash(id.passage_template, s);
+      if (!good.find_passage(h)) continue;
+      for (std::size_t d = 0; d < id.dimension; ++d) {
+        wrong.data.push_back(d == rows.size() % id.dimension ? 1.0f : 0.0f);
+      }
+      rows.push_back(static_cast<std::int64_t>(rows.size()));
+      hashes.push_back(h);
+      ++wrong.rows;
+    }
+    ASSERT_FALSE(rows.empty());
+    VectorStore::write(model_vectors_file(model), id, rows, hashes, wrong);
+  }
+  const IndexReport rejected = fourth->index(io);
+  EXPECT_TRUE(rejected.stats.precomputed_rejected);
+  EXPECT_EQ(rejected.stats.precomputed, 0u);
+  EXPECT_EQ(rejected.stats.embedded, rejected.stats.skills);
+
+  // An unreadable file (here a folder) is passed over with a note.
+  fs::remove(model_vectors_file(model));
+  fs::create_directory(model_vectors_file(model));
+  auto fifth = sample_engine(dir / "ws5");
+  const IndexReport unreadable = fifth->index(io);
+  EXPECT_EQ(unreadable.stats.embedded, unreadable.stats.skills);
+  fs::remove(model_vectors_file(model));
 
   // Other weights: the file's fingerprint no longer fits, everything is embedded.
+  fs::copy_file(dir / "exported.bin", model_vectors_file(model));
   fs::copy_file(fixtures() / "embedder-cls" / "model.safetensors", model / "model.safetensors",
                 fs::copy_options::overwrite_existing);
-  auto fourth = sample_engine(dir / "ws4");
-  const IndexReport other = fourth->index(io);
+  auto sixth = sample_engine(dir / "ws6");
+  const IndexReport other = sixth->index(io);
   EXPECT_EQ(other.stats.precomputed, 0u);
   EXPECT_EQ(other.stats.embedded, other.stats.skills);
+}
+
+// A skill re-embedded with a new passage leaves its old passage's hash behind in the file; that
+// hash no longer finds the slot, which holds the new vector now.
+TEST(VectorStoreFile, AnOverwrittenSlotAnswersOnlyItsCurrentPassage) {
+  test::TempDir dir;
+  const VectorIdentity id{"m", "fp", "{label}", 2};
+  Matrix a(1, 2), b(1, 2);
+  a.data = {1, 0};
+  b.data = {0, 1};
+  {
+    VectorStore w = VectorStore::open_for_append(dir / "v.bin", id);
+    w.append({7}, {111}, a);
+    w.append({7}, {222}, b);
+    EXPECT_EQ(w.find_passage(111), nullptr);
+    ASSERT_NE(w.find_passage(222), nullptr);
+    EXPECT_EQ(w.find_passage(222)[1], 1.0f);
+  }
+  const VectorStore r = VectorStore::read(dir / "v.bin", id);
+  EXPECT_EQ(r.find_passage(111), nullptr);
+  ASSERT_NE(r.find_passage(222), nullptr);
+  EXPECT_EQ(r.find_passage(222)[1], 1.0f);
 }
 
 // The reranker's score cache: one key per (model, ids), least recently used dropped first.

@@ -98,8 +98,8 @@ std::filesystem::path shipped_data_dir();
 // The name of the embedder skillmatch ships in <data>/models/ (a small model it trained itself
 // from the shipped ESCO data, see scripts/train_default_model.sh and its model card).
 inline constexpr const char* kDefaultEmbedderName = "skillmatch-esco-small";
-// Its folder under `data_dir` when it is there (config.json present); empty otherwise. What
-// `match` and `serve` use when no --embedder is given.
+// Its folder under `data_dir` when it is there (config.json and model.safetensors present);
+// empty otherwise. What `match` and `serve` use when no --embedder is given.
 std::filesystem::path default_embedder(const std::filesystem::path& data_dir = shipped_data_dir());
 
 // How a model is loaded: number type and sequences per forward pass (the model cache is keyed

@@ -147,7 +147,10 @@ fs::path shipped_data_dir() {
 fs::path default_embedder(const fs::path& data_dir) {
   const fs::path folder = data_dir / "models" / kDefaultEmbedderName;
   std::error_code ec;
-  return fs::is_regular_file(folder / "config.json", ec) ? folder : fs::path();
+  return fs::is_regular_file(folder / "config.json", ec) &&
+                 fs::is_regular_file(folder / "model.safetensors", ec)
+             ? folder
+             : fs::path();
 }
 
 struct Engine::Impl {
@@ -409,11 +412,25 @@ struct Engine::Impl {
     try {
       return VectorStore::read(file, id);
     } catch (const Error& err) {
-      if (err.kind() != ErrorKind::kInvalidArgument && err.kind() != ErrorKind::kCorrupt) throw;
-      if (id.passage_template == kDefaultPassageTemplate || err.kind() == ErrorKind::kCorrupt) {
+      // Another template's vectors are expected and not worth a note; anything else is.
+      if (id.passage_template == kDefaultPassageTemplate ||
+          err.kind() != ErrorKind::kInvalidArgument) {
         notify("not using " + file.string() + ": " + err.what());
       }
       return std::nullopt;
+    }
+  }
+
+  // What became of the vectors shipped with `e` in an indexing run.
+  void note_shipped(const LoadedEmbedder& e, const IndexStats& stats) const {
+    const std::string file = model_vectors_file(e.folder).string();
+    if (stats.precomputed_rejected) {
+      notify("the vectors in " + file +
+             " disagree with the model as loaded (made with another tokenizer or pooling?): "
+             "embedded every skill instead");
+    } else if (stats.precomputed > 0 && stats.embedded > 0) {
+      notify("took " + std::to_string(stats.precomputed) + " skill vectors from " + file +
+             " and embedded " + std::to_string(stats.embedded) + " that it lacks");
     }
   }
 
@@ -487,8 +504,8 @@ struct Engine::Impl {
       const std::lock_guard<std::mutex> index_lock(index_mu);
       const auto shipped = model_vectors(e, id);
       if (shipped) {
-        notify(what + ": taking them from " + model_vectors_file(e.folder).string() +
-               " (embedding those it lacks)");
+        notify(what + ": taking those that " + model_vectors_file(e.folder).string() +
+               " holds, embedding the rest");
       } else {
         notify(what + ": embedding them now (once; the vectors are kept in the workspace)" +
                template_note(ws, e, passage_template));
@@ -498,10 +515,7 @@ struct Engine::Impl {
       if (!stats.set_aside.empty()) {
         notify("the vector file was damaged; moved it aside to " + stats.set_aside.string());
       }
-      if (shipped && stats.embedded > 0) {
-        notify("embedded " + std::to_string(stats.embedded) + " skills that " +
-               model_vectors_file(e.folder).filename().string() + " lacks");
-      }
+      note_shipped(e, stats);
     }
   }
 
@@ -958,6 +972,7 @@ IndexReport Engine::index(const IndexOptions& o) {
     const auto shipped = impl_->model_vectors(*e, id);
     report.stats = index_skills(*ws, e->model, id, impl_->indexing_progress(e->name), 256, o.filter,
                                 shipped ? &*shipped : nullptr);
+    if (shipped) impl_->note_shipped(*e, report.stats);
   }
   report.vector_file = vector_file(*ws, id);
   if (!o.export_vectors.empty()) {

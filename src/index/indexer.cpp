@@ -1,5 +1,8 @@
 #include "skillmatch/index/indexer.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
@@ -37,6 +40,15 @@ IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIde
                         const ProgressFn& progress, std::size_t chunk, const SkillFilter& filter,
                         const VectorStore* precomputed) {
   SM_CHECK(chunk > 0, ErrorKind::kInvalidArgument, "chunk size must be positive");
+  if (precomputed) {
+    const VectorIdentity& p = precomputed->identity();
+    SM_CHECK(p.fingerprint == identity.fingerprint &&
+                 p.passage_template == identity.passage_template &&
+                 p.dimension == identity.dimension,
+             ErrorKind::kInvalidArgument,
+             "precomputed vectors of " + p.model + " do not belong to " + identity.model +
+                 " with template \"" + identity.passage_template + "\"");
+  }
   VectorStore store = VectorStore::open_for_append(vector_file(ws, identity), identity);
   IndexStats stats;
   stats.set_aside = store.set_aside();
@@ -45,7 +57,8 @@ IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIde
   std::vector<std::string> passages;
   std::vector<std::int64_t> known_ids;
   std::vector<std::uint64_t> known_hashes;
-  std::vector<float> known;
+  std::vector<std::string> known_passages;
+  std::vector<const float*> known;
   for (const Skill& s : ws.skills(filter)) {
     ++stats.skills;
     std::string passage = format_skill(identity.passage_template, s);
@@ -54,26 +67,43 @@ IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIde
       ++stats.reused;
       continue;
     }
-    if (const float* v = precomputed ? precomputed->find_passage(h) : nullptr) {
-      known_ids.push_back(s.id);
-      known_hashes.push_back(h);
-      known.insert(known.end(), v, v + identity.dimension);
-      continue;
-    }
-    ids.push_back(s.id);
-    hashes.push_back(h);
-    passages.push_back(std::move(passage));
+    const float* v = precomputed ? precomputed->find_passage(h) : nullptr;
+    (v ? known_ids : ids).push_back(s.id);
+    (v ? known_hashes : hashes).push_back(h);
+    (v ? known_passages : passages).push_back(std::move(passage));
+    if (v) known.push_back(v);
   }
   if (!known_ids.empty()) {
-    SM_CHECK(precomputed->dimension() == identity.dimension, ErrorKind::kInvalidArgument,
-             "precomputed vectors have dimension " + std::to_string(precomputed->dimension()) +
-                 ", the model " + std::to_string(identity.dimension));
-    Matrix m;
-    m.rows = known_ids.size();
-    m.cols = identity.dimension;
-    m.data = std::move(known);
-    store.append(known_ids, known_hashes, m);
-    stats.precomputed = known_ids.size();
+    // The identity covers config and weights, not the tokenizer or the pooling: a few of the
+    // vectors are embedded again here, and the file is used only when they agree (0.99 leaves
+    // room for a bfloat16 run against float32 vectors).
+    const std::size_t probes = std::min<std::size_t>(4, known_ids.size());
+    const std::size_t step = known_ids.size() / probes;
+    std::vector<std::string> probe_texts;
+    for (std::size_t i = 0; i < probes; ++i) probe_texts.push_back(known_passages[i * step]);
+    const Matrix fresh = encoder.embed(probe_texts);
+    for (std::size_t i = 0; i < probes && !stats.precomputed_rejected; ++i) {
+      const float* a = fresh.row(i);
+      const float* b = known[i * step];
+      double dot = 0, na = 0, nb = 0;
+      for (std::size_t d = 0; d < identity.dimension; ++d) {
+        dot += double(a[d]) * b[d], na += double(a[d]) * a[d], nb += double(b[d]) * b[d];
+      }
+      const double cosine = dot / std::sqrt(std::max(na * nb, 1e-300));
+      stats.precomputed_rejected = !(cosine >= 0.99);
+    }
+    if (stats.precomputed_rejected) {
+      ids.insert(ids.end(), known_ids.begin(), known_ids.end());
+      hashes.insert(hashes.end(), known_hashes.begin(), known_hashes.end());
+      for (auto& p : known_passages) passages.push_back(std::move(p));
+    } else {
+      Matrix m(known_ids.size(), identity.dimension);
+      for (std::size_t r = 0; r < known.size(); ++r) {
+        std::copy_n(known[r], identity.dimension, m.row(r));
+      }
+      store.append(known_ids, known_hashes, m);
+      stats.precomputed = known_ids.size();
+    }
   }
   // The passages carry their prompt in the template ("passage: ..."), as the model cards embed
   // skills; no prompt is added on top.

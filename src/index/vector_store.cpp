@@ -196,8 +196,11 @@ void VectorStore::write(const fs::path& file, const VectorIdentity& id,
 }
 
 const float* VectorStore::find_passage(std::uint64_t passage_hash) const {
+  // A slot whose skill was re-embedded since holds another passage's vector now: only a slot
+  // whose current hash is the one asked for answers.
   auto it = by_hash_.find(passage_hash);
-  return it == by_hash_.end() ? nullptr : data_.data() + it->second * identity_.dimension;
+  if (it == by_hash_.end() || hashes_[it->second] != passage_hash) return nullptr;
+  return data_.data() + it->second * identity_.dimension;
 }
 
 std::optional<std::uint64_t> VectorStore::hash(std::int64_t skill_id) const {

@@ -23,10 +23,13 @@ VectorIdentity vector_identity(const BiEncoder& encoder, const std::string& mode
                                const std::string& passage_template);
 
 struct IndexStats {
-  std::size_t skills = 0;           // in the workspace (that pass the filter)
-  std::size_t embedded = 0;         // new or changed passages embedded in this run
-  std::size_t reused = 0;           // already in the vector file with the same passage
-  std::size_t precomputed = 0;      // taken from the precomputed vectors (not embedded)
+  std::size_t skills = 0;       // in the workspace (that pass the filter)
+  std::size_t embedded = 0;     // new or changed passages embedded in this run
+  std::size_t reused = 0;       // already in the vector file with the same passage
+  std::size_t precomputed = 0;  // taken from the precomputed vectors (not embedded)
+  // The precomputed vectors disagreed with the model on a probe (another tokenizer or pooling
+  // than they were made with): none was taken, everything was embedded.
+  bool precomputed_rejected = false;
   std::filesystem::path set_aside;  // a damaged vector file moved aside, if any
 };
 
@@ -40,7 +43,9 @@ std::uint64_t passage_hash(const std::string& passage_template, const Skill& ski
 // ("index.embedder") when done. `progress(done, total)` counts skills to embed in this run.
 // `precomputed` (optional): vectors of the same model and template made elsewhere (those shipped
 // beside a model folder, see model_vectors_file()); a skill whose passage hash is found there
-// takes that vector instead of being embedded (counted in `precomputed`).
+// takes that vector instead of being embedded (counted in `precomputed`). A few of them are
+// embedded again first and must agree (cosine >= 0.99), else none is taken. kInvalidArgument
+// when `precomputed` was made for another model, template or dimension.
 IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIdentity& identity,
                         const ProgressFn& progress = nullptr, std::size_t chunk = 256,
                         const SkillFilter& filter = {}, const VectorStore* precomputed = nullptr);
