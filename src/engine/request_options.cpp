@@ -135,7 +135,8 @@ OptionTable<MatchOptions> make_match_table() {
       [](O& o) -> std::size_t& { return o.search.candidates; }, 1, 1000));
   t.add(count_option<O>(
       "fusion-depth",
-      "hybrid: how deep each retriever's ranking is fused (at least --candidates; default 100)",
+      "hybrid with rrf: how deep each retriever's ranking is fused (at least --candidates; "
+      "default 100)",
       [](O& o) -> std::size_t& { return o.search.fusion_depth; }, 1, 10000));
   t.add(count_option<O>(
       "top", "at most this many results (default 10)",

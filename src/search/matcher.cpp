@@ -215,9 +215,11 @@ std::vector<std::vector<MatchResult>> Matcher::match_batch(const Workspace& ws,
   SM_CHECK(o.candidates > 0, ErrorKind::kInvalidArgument, "candidates must be at least 1");
   const bool dense = o.mode != RetrievalMode::kBm25;
   const bool sparse = o.mode != RetrievalMode::kDense;
-  // Retrieved per retriever: what is kept, or the fusion's depth when both are fused.
-  const std::size_t depth =
-      o.mode == RetrievalMode::kHybrid ? std::max(o.candidates, o.fusion_depth) : o.candidates;
+  // Retrieved per retriever: what is kept, or the fusion's depth when both are rank-fused
+  // (weighted fusion normalises by the lists' score ranges, which deeper lists would move).
+  const std::size_t depth = o.mode == RetrievalMode::kHybrid && o.fusion == Fusion::kRrf
+                                ? std::max(o.candidates, o.fusion_depth)
+                                : o.candidates;
   SM_CHECK(!dense || encoder_, ErrorKind::kInvalidArgument,
            "dense and hybrid retrieval need an embedding model (--embedder)");
 

@@ -45,8 +45,9 @@ struct SearchOptions {
   double dense_weight = 0.5;
   Bm25Weights bm25_weights;     // label, alternative labels, description; 0 leaves a field out
   std::size_t candidates = 30;  // kept after retrieval (and fusion), and reranked
-  // Hybrid: each retriever's ranking fused is this deep (at least `candidates`); RRF gains from
-  // lists deeper than what is reranked (a skill ranked 40th by both beats one ranked 5th by one).
+  // Hybrid with RRF: each retriever's ranking fused is this deep (at least `candidates`); RRF
+  // gains from lists deeper than what is reranked (a skill both rank fairly high). Weighted
+  // fusion takes `candidates` from each (its min-max normalisation depends on the depth).
   std::size_t fusion_depth = 100;
   // Dense retrieval through the approximate (HNSW) index instead of the exact scan;
   // `ef_search` is HNSW's candidate list (higher: better recall, slower).
