@@ -14,6 +14,7 @@
 #include "jsonl.h"
 #include "skillmatch/catalog/workspace.h"
 #include "skillmatch/core/error.h"
+#include "skillmatch/engine.h"
 #include "test_util.h"
 
 namespace skillmatch {
@@ -278,17 +279,40 @@ void write_custom_taxonomy(const std::filesystem::path& file) {
              "k4,Gemüse anbauen,Pflanzen im Garten ziehen\n");
 }
 
-TEST(CliMatch, FirstUseCreatesTheDefaultWorkspaceAndMatchesByBm25) {
+// With no flag, the first match creates the workspace from the shipped data and matches hybrid
+// with the built-in model, whose shipped skill vectors spare the indexing.
+TEST(CliMatch, FirstUseCreatesTheDefaultWorkspaceAndMatchesWithTheBuiltInModel) {
   test::TempDir dir;
   const std::string ws = (dir / "ws").string();
-  const Result r = run({"match", "--workspace", ws,
+  ASSERT_FALSE(default_embedder(SKILLMATCH_SHIPPED_DATA).empty())
+      << "data/models/" << kDefaultEmbedderName;
+  const Result r = run({"match", "--workspace", ws, "--json",
                         "Grundlagen der Buchhaltung: doppelte Buchführung und Jahresabschluss"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.err.find("imported ESCO v1.1.0 German (13891 skills) and GRETA 2.0.1 (23 facets)"),
             std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("BM25 only"), std::string::npos) << r.err;
-  EXPECT_NE(r.out.find("Buchhaltung"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("matching hybrid (BM25 fused with skillmatch's built-in model " +
+                       std::string(kDefaultEmbedderName)),
+            std::string::npos)
+      << r.err;
+  // Every vector comes from the model's skill-vectors.bin: none is embedded.
+  EXPECT_NE(r.err.find("skill-vectors.bin holds"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("that it lacks"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("disagree"), std::string::npos) << r.err;
+  const auto first = nlohmann::json::parse(r.out);
+  EXPECT_EQ(first["mode"], "hybrid");
+  ASSERT_FALSE(first["results"].empty());
+  bool bookkeeping = false, cosine = false, bm25 = false;
+  for (const auto& res : first["results"]) {
+    bookkeeping |= res["label"].get<std::string>().find("Buchführung") != std::string::npos;
+    cosine |= res["scores"].contains("cosine");
+    bm25 |= res["scores"].contains("bm25");
+  }
+  EXPECT_TRUE(bookkeeping && cosine && bm25) << r.out;
+  const Result plain = run({"match", "--workspace", ws, "--mode", "bm25", "Buchhaltung"});
+  ASSERT_EQ(plain.rc, 0) << plain.err;
+  EXPECT_EQ(plain.err.find("built-in model"), std::string::npos) << plain.err;
   const Result tax = run({"taxonomies", "--workspace", ws});
   EXPECT_NE(tax.out.find("esco-de\t13891 skills"), std::string::npos) << tax.out;
   EXPECT_NE(tax.out.find("greta\t23 skills"), std::string::npos) << tax.out;
@@ -297,10 +321,9 @@ TEST(CliMatch, FirstUseCreatesTheDefaultWorkspaceAndMatchesByBm25) {
                         "Abfallvermeidung und Recycling im Betrieb"});
   ASSERT_EQ(j.rc, 0) << j.err;
   const auto out = nlohmann::json::parse(j.out);
-  EXPECT_EQ(out["mode"], "bm25");
+  EXPECT_EQ(out["mode"], "hybrid");
   ASSERT_EQ(out["results"].size(), 3u);
   EXPECT_EQ(out["results"][0]["rank"], 1);
-  EXPECT_TRUE(out["results"][0]["scores"].contains("bm25"));
   EXPECT_EQ(out["results"][0]["taxonomy"], "esco-de");
 
   // The ESCO hierarchy (v1.2 links, shipped) and GRETA's aspects restrict matching.

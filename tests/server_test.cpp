@@ -565,7 +565,7 @@ TEST_F(ServerTest, ManyClientsAtOnceGetTheSerialAnswers) {
 TEST(ServerAuth, ApiKeyCorsAndRequestIds) {
   test::TempDir dir;
   Server s(sample_workspace(dir.path()),
-           {"--api-key", "s3cret", "--cors-origin", "https://portal.example"});
+           {"--bm25-only", "--api-key", "s3cret", "--cors-origin", "https://portal.example"});
   auto open = s.client();
   auto r = open.Post("/v1/match", R"({"text": "music"})", "application/json");
   ASSERT_TRUE(r);
@@ -608,7 +608,7 @@ TEST(ServerLifecycle, AcknowledgedFeedbackSurvivesKill9AndSigtermDrains) {
   const fs::path ws = sample_workspace(dir.path());
   std::vector<int> acknowledged;
   {
-    Server s(ws, {});
+    Server s(ws, {"--bm25-only"});
     const std::string uri = get(s.client(), "/v1/skills?q=music&limit=1")[0]["uri"];
     std::atomic<bool> stop{false};
     std::mutex mu;
@@ -675,6 +675,11 @@ TEST(ServerLifecycle, APortInUseIsRefused) {
   test::TempDir dir;
   const fs::path ws = sample_workspace(dir.path());
   Server s(ws, {});
+  // With no --embedder the service runs skillmatch's built-in model.
+  const json info = json::parse(s.client().Get("/info")->body);
+  EXPECT_NE(info["model_id"].get<std::string>().find("skillmatch-esco-small"), std::string::npos)
+      << info.dump();
+  EXPECT_EQ(info["skillmatch"]["matching"], "hybrid");
   const std::string port = std::to_string(s.port());
   const fs::path err = dir.path() / "second.err";
   const pid_t pid = ::fork();

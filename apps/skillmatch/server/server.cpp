@@ -529,6 +529,9 @@ int serve(const ServeOptions& options, const std::string& version) {
            " (workspace " + service.engine->workspace_dir().string() + ")");
   if (o.embedder.empty()) {
     log_line("no embedding model given: matching by BM25 only (TEI's embedding routes answer 424)");
+  } else if (o.embedder == default_embedder().string()) {
+    log_line(std::string("no --embedder given: serving skillmatch's built-in model ") +
+             kDefaultEmbedderName + " (hybrid matching; --bm25-only for BM25 alone)");
   }
 
   // Loading and indexing in the background: /health answers 503 until they are done.
