@@ -4,8 +4,8 @@
 #   scripts/train_default_model.sh [OUT_DIR] [--install] [--smoke]
 #
 # OUT_DIR (default bench/out/default-model) receives the training pairs, the vocabulary, the
-# untrained folder, the trained model (OUT_DIR/model, with the skill vectors of the shipped
-# taxonomies in skill-vectors.bin), the training log (train.log: the loss curve) and the
+# untrained folder, the trained model (OUT_DIR/skillmatch-esco-small, with the skill vectors of
+# the shipped taxonomies in skill-vectors.bin), the training log (train.log: the loss curve) and the
 # evaluation of every set of data/eval/ (OUT_DIR/eval/<set>/metrics.json and run files).
 # --install copies the model to data/models/skillmatch-esco-small (what `match` uses by default).
 # --smoke runs every step on a small slice in about a minute (the test suite runs it).
@@ -30,6 +30,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's, which has python3-sentencepiece
 # The taxonomies the vectors are made of are those of this checkout, whatever the binary.
 export SKILLMATCH_DATA=$ROOT/data
 NAME=skillmatch-esco-small
+MODEL=$OUT/$NAME  # named as shipped: the exported vectors' header names the folder
 SEED=42
 # The size chosen by measurement (see the model card): a 0-layer XLM-R, i.e. a static
 # embedding table of 16,000 pieces x 256 with its LayerNorm, mean-pooled.
@@ -51,13 +52,13 @@ rm -rf "$OUT/base"
   --vocab $VOCAB --layers $LAYERS --hidden $HIDDEN --max-seq-length 512
 
 echo "== training"
-rm -rf "$OUT/model" "$OUT/model.run"  # a failed run must not leave an older model to install
-"$SKILLMATCH" train embedder --base "$OUT/base" --train "$OUT/pairs.jsonl" --out "$OUT/model" \
+rm -rf "$MODEL" "$MODEL.run"  # a failed run must not leave an older model to install
+"$SKILLMATCH" train embedder --base "$OUT/base" --train "$OUT/pairs.jsonl" --out "$MODEL" \
   --loss mnrl --batch-size $BATCH --lr $LR --epochs $EPOCHS --max-length 128 --seed $SEED \
   --log-steps 50 $STEPS_OPT 2>&1 | tee "$OUT/train.log"
 # Trained on texts cut at 128 ids (the trainer saves that as max_seq_length); it reads course
 # texts of up to 512 ids (wdb-courses-de dense MRR@10 0.38 at 128, 0.56 at 512).
-"$PYTHON" - "$OUT/model/sentence_bert_config.json" <<'PY'
+"$PYTHON" - "$MODEL/sentence_bert_config.json" <<'PY'
 import json, sys
 with open(sys.argv[1], encoding="utf-8") as f:
     config = json.load(f)
@@ -71,18 +72,18 @@ echo "== skill vectors of the shipped taxonomies"
 WS=$OUT/vectors-workspace  # what a fresh install has: ESCO German and GRETA
 rm -rf "$WS"
 "$SKILLMATCH" match -w "$WS" --mode bm25 "Buchhaltung" > /dev/null
-"$SKILLMATCH" index -w "$WS" --embedder "$OUT/model" --dtype float32 --export-vectors "$OUT/skill-vectors.bin"
-mv "$OUT/skill-vectors.bin" "$OUT/model/skill-vectors.bin"
+"$SKILLMATCH" index -w "$WS" --embedder "$MODEL" --dtype float32 --export-vectors "$OUT/skill-vectors.bin"
+mv "$OUT/skill-vectors.bin" "$MODEL/skill-vectors.bin"
 
 if [ $SMOKE = 0 ]; then
   echo "== evaluation"
-  "$ROOT/scripts/default_model/evaluate.sh" "$OUT/model" "$OUT/eval" "$SKILLMATCH"
+  "$ROOT/scripts/default_model/evaluate.sh" "$MODEL" "$OUT/eval" "$SKILLMATCH"
 fi
 
 if [ $INSTALL = 1 ]; then
   rm -rf "$ROOT/data/models/$NAME.new"
   mkdir -p "$ROOT/data/models"
-  cp -r "$OUT/model" "$ROOT/data/models/$NAME.new"
+  cp -r "$MODEL" "$ROOT/data/models/$NAME.new"
   # Keep the model card of the checkout.
   if [ -f "$ROOT/data/models/$NAME/README.md" ]; then
     cp "$ROOT/data/models/$NAME/README.md" "$ROOT/data/models/$NAME.new/"
@@ -91,4 +92,4 @@ if [ $INSTALL = 1 ]; then
   mv "$ROOT/data/models/$NAME.new" "$ROOT/data/models/$NAME"
   echo "installed data/models/$NAME"
 fi
-sha256sum "$OUT/model/model.safetensors"
+sha256sum "$MODEL/model.safetensors"

@@ -150,9 +150,9 @@ TEST(DefaultModel, TheRecipeRunsEndToEnd) {
       test::quote((dir / "out").string()) + " --smoke > " + test::quote((dir / "log").string()) +
       " 2>&1";
   ASSERT_EQ(shell(cmd), 0) << test::slurp(dir / "log");
-  EXPECT_TRUE(fs::exists(dir / "out" / "model" / "skill-vectors.bin"));
-  const Result emb =
-      run({"embed", "-m", (dir / "out" / "model").string()}, "{\"text\": \"Buchhaltung\"}\n");
+  EXPECT_TRUE(fs::exists(dir / "out" / kDefaultEmbedderName / "skill-vectors.bin"));
+  const Result emb = run({"embed", "-m", (dir / "out" / kDefaultEmbedderName).string()},
+                         "{\"text\": \"Buchhaltung\"}\n");
   ASSERT_EQ(emb.rc, 0) << emb.err;
   EXPECT_EQ(json_lines(emb.out).at(0)["embedding"].size(), 256u);
 }
