@@ -103,11 +103,13 @@ struct MatchCommand {
       if (options.settings.dtype == DType::kAuto && options.reranker.empty()) {
         options.settings.dtype = DType::kFloat32;
       }
-      note(std::string("no --embedder given: matching ") +
-           (options.search.mode == RetrievalMode::kHybrid ? "hybrid (BM25 fused with " : "with ") +
-           "skillmatch's built-in model " + kDefaultEmbedderName +
-           ", trained from the shipped ESCO data). For the WISY@KI pipeline pass "
-           "--embedder and --reranker (see `skillmatch pull`); --mode bm25 for BM25 alone");
+      const std::string model = std::string("skillmatch's built-in model ") + kDefaultEmbedderName +
+                                ", trained from the shipped ESCO data";
+      note("no --embedder given: matching " +
+           (options.search.mode == RetrievalMode::kHybrid ? "hybrid (BM25 fused with " + model + ")"
+                                                          : "with " + model) +
+           ". For the WISY@KI pipeline pass --embedder and --reranker (see `skillmatch pull`); "
+           "--mode bm25 for BM25 alone");
     } else if (options.embedder.empty() && options.search.mode != RetrievalMode::kBm25) {
       note(
           "no embedding model given: matching by BM25 only. For the neural pipeline run "
