@@ -57,7 +57,7 @@ rm -rf "$MODEL" "$MODEL.run"  # a failed run must not leave an older model to in
   --loss mnrl --batch-size $BATCH --lr $LR --epochs $EPOCHS --max-length 128 --seed $SEED \
   --log-steps 50 $STEPS_OPT 2>&1 | tee "$OUT/train.log"
 # Trained on texts cut at 128 ids (the trainer saves that as max_seq_length); it reads course
-# texts of up to 512 ids (wdb-courses-de dense MRR@10 0.38 at 128, 0.56 at 512).
+# texts of up to 512 ids (wdb-courses-de dense MRR@10 0.38 at 128, 0.53 at 512).
 "$PYTHON" - "$MODEL/sentence_bert_config.json" <<'PY'
 import json, sys
 with open(sys.argv[1], encoding="utf-8") as f:
