@@ -298,6 +298,14 @@ TrainReport Engine::train_embedder(const TrainEmbedderOptions& o,
       return acc.means();
     };
   }
+  if (o.settings.max_length > 0 && engine_options(*impl_).log) {
+    // As sentence-transformers saves a max_seq_length set for training: say so, since it also
+    // cuts texts at inference.
+    engine_options(*impl_).log("the saved model will read at most " +
+                               std::to_string(o.settings.max_length) +
+                               " ids per text (--max-length is saved as its max_seq_length; edit "
+                               "sentence_bert_config.json for longer texts at inference)");
+  }
   return skillmatch::train_embedder(t.base, t.data, o.settings, t.events);
 }
 
