@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <numeric>
+#include <set>
 
 #include "model/pooling.h"
 #include "model/weights.h"
@@ -346,6 +348,32 @@ TEST(TrainSave, AFolderWithoutWeightsStartsFromTransformersInitialisation) {
 }
 
 // ------------------------------------------------------------------ data
+
+// NO_DUPLICATES batches: no key twice in a batch while the data allows it, every example once,
+// the shuffled order kept otherwise; data that cannot avoid a repeat still fills its batches.
+TEST(TrainBatches, NoDuplicateOrderKeepsRepeatsApart) {
+  // Examples 0-5 share key 7 (the same positive), the others have keys of their own.
+  std::vector<std::vector<std::uint64_t>> keys(12);
+  for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = {100 + i, i < 6 ? 7u : 200 + i};
+  std::vector<std::size_t> order(12);
+  std::iota(order.begin(), order.end(), 0);
+  const std::vector<std::size_t> out = no_duplicate_order(order, keys, 4);
+  ASSERT_EQ(out.size(), 12u);
+  EXPECT_EQ(std::set<std::size_t>(out.begin(), out.end()).size(), 12u);
+  // The first batches take one of 0-5 each and the unique ones in order; the last batch is left
+  // with the rest of 0-5 and is filled with them (nothing else is left).
+  EXPECT_EQ(out, (std::vector<std::size_t>{0, 6, 7, 8, 1, 9, 10, 11, 2, 3, 4, 5}));
+  // With room for all of them, no batch holds two.
+  const std::vector<std::size_t> wide = no_duplicate_order(order, keys, 2);
+  for (std::size_t b = 0; b < 6; ++b) {
+    EXPECT_FALSE(wide[2 * b] < 6 && wide[2 * b + 1] < 6) << "batch " << b;
+  }
+  // When every example shares a key, the batches are filled in order anyway.
+  std::vector<std::vector<std::uint64_t>> same(5, std::vector<std::uint64_t>{1});
+  std::vector<std::size_t> five(5);
+  std::iota(five.begin(), five.end(), 0);
+  EXPECT_EQ(no_duplicate_order(five, same, 2), five);
+}
 
 TEST(TrainData, ReadsEveryFormat) {
   test::TempDir dir;

@@ -140,6 +140,11 @@ OptionTable<TrainEmbedderOptions> make_embedder_table() {
   t.add(count_option<O>(
       "max-length", "ids per text; 0: the model's max_seq_length (default 0)",
       [](O& o) -> std::size_t& { return o.settings.max_length; }, 0, 8192));
+  t.add(flag_option<O>(
+      "no-duplicates",
+      "batches without a repeated text (query, positive or negative), as sentence-transformers' "
+      "NO_DUPLICATES batch sampler: a repeated text is a false in-batch negative (default off)",
+      [](O& o) -> bool& { return o.settings.train.no_duplicates; }, false));
   t.add(count_option<O>(
       "negatives", "hard negatives per anchor at most, sampled when a row has more (default 1)",
       [](O& o) -> std::size_t& { return o.settings.negatives; }, 0, 1024));

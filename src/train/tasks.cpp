@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <mutex>
 #include <numeric>
+#include <unordered_set>
 
 #include "core/hash.h"
 #include "model/pooling.h"
@@ -171,6 +172,19 @@ class EmbedderTask final : public TrainTask {
   std::size_t size() const override { return examples_.size(); }
   TrainableXlmr& model() override { return *model_; }
   std::string fingerprint() const override { return fingerprint_; }
+
+  std::vector<std::uint64_t> text_keys(std::size_t row) const override {
+    const Example& e = examples_[row];
+    auto key = [](const Seq& q) {
+      std::uint64_t h = kFnvOffset;
+      fnv1a_mix(h, q.ids.data(), q.ids.size() * sizeof(q.ids[0]));
+      return h;
+    };
+    std::vector<std::uint64_t> out{key(e.query)};
+    for (const Seq& q : e.pos) out.push_back(key(q));
+    for (const Seq& q : e.neg) out.push_back(key(q));
+    return out;
+  }
 
   StepResult step(const std::vector<std::size_t>& rows, std::uint64_t epoch,
                   double loss_scale) override {
@@ -571,6 +585,39 @@ void set_rng_state(const at::Tensor& state) {
   at::Generator gen = at::detail::getDefaultCPUGenerator();
   const std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
+}
+
+std::vector<std::size_t> no_duplicate_order(const std::vector<std::size_t>& order,
+                                            const std::vector<std::vector<std::uint64_t>>& keys,
+                                            std::size_t batch) {
+  const std::size_t n = order.size();
+  std::vector<std::size_t> out;
+  out.reserve(n);
+  std::vector<char> used(n, 0);
+  std::size_t first = 0;  // the first position of `order` not yet placed
+  while (out.size() < n) {
+    std::unordered_set<std::uint64_t> seen;
+    std::size_t taken = 0;
+    for (std::size_t i = first; i < n && taken < batch; ++i) {
+      if (used[i]) continue;
+      const auto& k = keys[order[i]];
+      if (std::any_of(k.begin(), k.end(), [&](std::uint64_t x) { return seen.count(x) != 0; })) {
+        continue;
+      }
+      seen.insert(k.begin(), k.end());
+      used[i] = 1;
+      out.push_back(order[i]);
+      ++taken;
+    }
+    for (std::size_t i = first; i < n && taken < batch; ++i) {
+      if (used[i]) continue;
+      used[i] = 1;
+      out.push_back(order[i]);
+      ++taken;
+    }
+    while (first < n && used[first]) ++first;
+  }
+  return out;
 }
 
 std::unique_ptr<TrainTask> make_embedder_task(const ModelFolder& base,

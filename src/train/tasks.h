@@ -58,7 +58,18 @@ class TrainTask : public TrainingModelView {
   virtual void write(const std::filesystem::path& out, TensorDType dtype) const = 0;
   // What identifies the data and model (for refusing a resume of another run).
   virtual std::string fingerprint() const = 0;
+  // Hashes of the texts of example `row` (query, positives, negatives): two examples that share
+  // one should not meet in a batch (TrainSettings::no_duplicates). Empty: no such rule.
+  virtual std::vector<std::uint64_t> text_keys(std::size_t /*row*/) const { return {}; }
 };
+
+// `order` rearranged so that each run of `batch` consecutive examples (the batches) holds no
+// key twice, as sentence-transformers' NO_DUPLICATES batch sampler builds batches: each batch
+// takes the next examples of `order` whose keys it has not seen yet; a batch that cannot be
+// filled so takes the next unused ones regardless. Deterministic for its inputs.
+std::vector<std::size_t> no_duplicate_order(const std::vector<std::size_t>& order,
+                                            const std::vector<std::vector<std::uint64_t>>& keys,
+                                            std::size_t batch);
 
 // Throw kInvalidArgument naming the file and line of an example the loss cannot use.
 std::unique_ptr<TrainTask> make_embedder_task(const ModelFolder& base,

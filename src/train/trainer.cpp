@@ -40,17 +40,19 @@ std::size_t peak_rss_bytes() {
 }
 
 nlohmann::json common_json(const TrainSettings& s) {
-  return {{"epochs", s.epochs},
-          {"batch_size", s.batch_size},
-          {"grad_accum", s.grad_accum},
-          {"lr", s.lr},
-          {"warmup_ratio", s.warmup_ratio},
-          {"weight_decay", s.weight_decay},
-          {"max_grad_norm", s.max_grad_norm},
-          {"seed", s.seed},
-          {"bf16", s.bf16},
-          {"dropout", s.dropout},
-          {"max_steps", s.max_steps}};
+  nlohmann::json j = {{"epochs", s.epochs},
+                      {"batch_size", s.batch_size},
+                      {"grad_accum", s.grad_accum},
+                      {"lr", s.lr},
+                      {"warmup_ratio", s.warmup_ratio},
+                      {"weight_decay", s.weight_decay},
+                      {"max_grad_norm", s.max_grad_norm},
+                      {"seed", s.seed},
+                      {"bf16", s.bf16},
+                      {"dropout", s.dropout},
+                      {"max_steps", s.max_steps}};
+  if (s.no_duplicates) j["no_duplicates"] = true;  // absent otherwise: older runs still resume
+  return j;
 }
 
 // Hugging Face's get_linear_schedule_with_warmup: the factor of the base rate at `step` optimizer
@@ -240,14 +242,19 @@ class Run {
     gen.set_current_seed(s_.seed);
   }
 
-  std::vector<std::size_t> epoch_order(std::size_t epoch) const {
+  std::vector<std::size_t> epoch_order(std::size_t epoch) {
     std::vector<std::size_t> order(task_.size());
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 rng = example_rng(s_.seed, epoch, ~std::size_t{0});
     for (std::size_t i = order.size(); i > 1; --i) {
       std::swap(order[i - 1], order[static_cast<std::size_t>(rng() % i)]);
     }
-    return order;
+    if (!s_.no_duplicates) return order;
+    if (keys_.empty()) {
+      keys_.resize(task_.size());
+      for (std::size_t r = 0; r < task_.size(); ++r) keys_[r] = task_.text_keys(r);
+    }
+    return no_duplicate_order(order, keys_, s_.batch_size);
   }
 
   void optimizer_step(double lr) {
@@ -423,6 +430,7 @@ class Run {
 
   TrainTask& task_;
   const TrainSettings& s_;
+  std::vector<std::vector<std::uint64_t>> keys_;  // per example, for no_duplicates (made once)
   const TrainEvents& events_;
   fs::path run_dir_;
   std::string fingerprint_;

@@ -66,9 +66,13 @@ struct TrainSettings {
   double weight_decay = 0.01;
   double max_grad_norm = 1.0;  // 0: no clipping
   std::uint64_t seed = 42;
-  bool bf16 = false;              // bfloat16 autocast of the forward passes
-  bool dropout = true;            // config.json's dropout probabilities during training
-  std::size_t max_steps = 0;      // stop after this many optimizer steps (0: all epochs)
+  bool bf16 = false;          // bfloat16 autocast of the forward passes
+  bool dropout = true;        // config.json's dropout probabilities during training
+  std::size_t max_steps = 0;  // stop after this many optimizer steps (0: all epochs)
+  // Batches without a repeated text (bi-encoder: query, positives, negatives), as
+  // sentence-transformers' NO_DUPLICATES batch sampler: a text twice in a batch is a false
+  // in-batch negative for MNRL.
+  bool no_duplicates = false;
   std::size_t log_steps = 10;     // a progress line every N steps
   std::size_t eval_steps = 0;     // evaluate every N steps (0: after each epoch)
   std::size_t save_steps = 50;    // checkpoint every N steps (and after each epoch)
