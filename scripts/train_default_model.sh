@@ -9,6 +9,7 @@
 # evaluation of every set of data/eval/ (OUT_DIR/eval/<set>/metrics.json and run files).
 # --install copies the model to data/models/skillmatch-esco-small (what `match` uses by default).
 # --smoke runs every step on a small slice in about a minute (the test suite runs it).
+# TRAIN_LENGTH (default 128) cuts the training texts; the shipped model was made with 128.
 #
 # Deterministic for its seed on one machine; about 30 minutes on 2 cores. Needs a built
 # skillmatch ($SKILLMATCH, default build/skillmatch) and python3-sentencepiece (vocabulary only).
@@ -34,7 +35,7 @@ MODEL=$OUT/$NAME  # named as shipped: the exported vectors' header names the fol
 SEED=42
 # The size chosen by measurement (see the model card): a 0-layer XLM-R, i.e. a static
 # embedding table of 16,000 pieces x 256 with its LayerNorm, mean-pooled.
-VOCAB=16000 LAYERS=0 HIDDEN=256 EPOCHS=3 BATCH=512 LR=1e-2
+VOCAB=16000 LAYERS=0 HIDDEN=256 EPOCHS=3 BATCH=512 LR=1e-2 TRAIN_LENGTH=${TRAIN_LENGTH:-128}
 STEPS_OPT=""
 if [ $SMOKE = 1 ]; then VOCAB=2000 EPOCHS=1 BATCH=64 STEPS_OPT="--max-steps 3"; fi
 
@@ -54,7 +55,7 @@ rm -rf "$OUT/base"
 echo "== training"
 rm -rf "$MODEL" "$MODEL.run"  # a failed run must not leave an older model to install
 "$SKILLMATCH" train embedder --base "$OUT/base" --train "$OUT/pairs.jsonl" --out "$MODEL" \
-  --loss mnrl --batch-size $BATCH --lr $LR --epochs $EPOCHS --max-length 128 --seed $SEED \
+  --loss mnrl --batch-size $BATCH --lr $LR --epochs $EPOCHS --max-length $TRAIN_LENGTH --seed $SEED \
   --log-steps 50 $STEPS_OPT 2>&1 | tee "$OUT/train.log"
 # Trained on texts cut at 128 ids (the trainer saves that as max_seq_length); it reads course
 # texts of up to 512 ids (wdb-courses-de dense MRR@10 0.38 at 128, 0.53 at 512).
