@@ -15,6 +15,7 @@
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
 #include "skillmatch/core/jsonl_reader.h"
+#include "skillmatch/core/matrix.h"
 #include "skillmatch/engine.h"
 #include "skillmatch/hub/model_hub.h"
 #include "skillmatch/index/dense_index.h"
@@ -431,10 +432,9 @@ MineReport Engine::mine_negatives(const MineOptions& o, const ProgressFn& progre
       Matrix p = embed(texts, e);
       normalize_rows(p);
       for (std::size_t k = 0; k < texts.size(); ++k) {
-        double dot = 0;
-        for (std::size_t c = 0; c < p.cols; ++c) dot += double(p.row(k)[c]) * q.row(owner[k])[c];
+        const double score = dot_double(p.row(k), q.row(owner[k]), p.cols);
         std::optional<double>& v = out[owner[k]];
-        v = v ? std::min(*v, dot) : dot;
+        v = v ? std::min(*v, score) : score;
       }
     }
     return out;

@@ -8,6 +8,7 @@
 #include "core/hash.h"
 #include "skillmatch/catalog/skill_format.h"
 #include "skillmatch/core/error.h"
+#include "skillmatch/core/matrix.h"
 
 namespace fs = std::filesystem;
 
@@ -85,11 +86,9 @@ IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIde
     for (std::size_t i = 0; i < probes && !stats.precomputed_rejected; ++i) {
       const float* a = fresh.row(i);
       const float* b = known[i * step];
-      double dot = 0, na = 0, nb = 0;
-      for (std::size_t d = 0; d < identity.dimension; ++d) {
-        dot += double(a[d]) * b[d], na += double(a[d]) * a[d], nb += double(b[d]) * b[d];
-      }
-      const double cosine = dot / std::sqrt(std::max(na * nb, 1e-300));
+      const std::size_t n = identity.dimension;
+      const double cosine = dot_double(a, b, n) /
+                            std::sqrt(std::max(dot_double(a, a, n) * dot_double(b, b, n), 1e-300));
       stats.precomputed_rejected = !(cosine >= 0.99);
     }
     if (stats.precomputed_rejected) {

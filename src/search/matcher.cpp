@@ -7,6 +7,7 @@
 #include "catalog/analyzer.h"
 #include "skillmatch/catalog/skill_format.h"
 #include "skillmatch/core/error.h"
+#include "skillmatch/core/matrix.h"
 #include "skillmatch/core/utf8.h"
 #include "skillmatch/search/support.h"
 
@@ -83,9 +84,8 @@ void Matcher::explain(const std::string& text, std::vector<MatchResult>& results
       std::size_t best = 0;
       double best_score = -2;
       for (std::size_t i = 0; i < spans.size(); ++i) {
-        double dot = 0;
-        for (std::size_t k = 0; k < e.cols; ++k) dot += double(e.row(i)[k]) * v[k];
-        if (dot > best_score) best_score = dot, best = i;
+        const double score = dot_double(e.row(i), v, e.cols);
+        if (score > best_score) best_score = score, best = i;
       }
       set(r, best, best_score, "embedding");
     }

@@ -18,4 +18,13 @@ struct Matrix {
   const float* row(std::size_t i) const noexcept { return data.data() + i * cols; }
 };
 
+// The dot product of two float vectors of `n` values, summed in double in index order (the
+// exact reference that explanation spans, mining margins and shipped-vector probes use; the
+// dense index's scan has its own float kernel).
+inline double dot_double(const float* a, const float* b, std::size_t n) noexcept {
+  double s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += double(a[i]) * b[i];
+  return s;
+}
+
 }  // namespace skillmatch
