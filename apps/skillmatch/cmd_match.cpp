@@ -93,16 +93,8 @@ struct MatchCommand {
 
   void run() {
     const auto engine = open_engine(workspace);
-    const std::filesystem::path builtin =
-        options.embedder.empty() && options.search.mode != RetrievalMode::kBm25
-            ? default_embedder()
-            : std::filesystem::path();
-    if (!builtin.empty()) {
-      options.embedder = builtin.string();
-      // Too small for bfloat16 to pay: float32 gives the numbers of its shipped skill vectors.
-      if (options.settings.dtype == DType::kAuto && options.reranker.empty()) {
-        options.settings.dtype = DType::kFloat32;
-      }
+    if (options.search.mode != RetrievalMode::kBm25 &&
+        use_builtin_embedder(options.embedder, options.reranker, options.settings.dtype)) {
       const std::string model = std::string("skillmatch's built-in model ") + kDefaultEmbedderName +
                                 ", trained from the shipped ESCO data";
       note("no --embedder given: matching " +

@@ -68,14 +68,7 @@ void add_serve_command(CLI::App& app) {
     o->settings.dtype = parse_dtype(*dtype);
     SM_CHECK(!*bm25_only || o->embedder.empty(), ErrorKind::kInvalidArgument,
              "--bm25-only and --embedder exclude each other");
-    if (o->embedder.empty() && !*bm25_only) {
-      const std::filesystem::path builtin = default_embedder();
-      if (!builtin.empty()) {
-        o->embedder = builtin.string();
-        // Too small for bfloat16 to pay: float32 gives the numbers of its shipped vectors.
-        if (*dtype == "auto" && o->reranker.empty()) o->settings.dtype = DType::kFloat32;
-      }
-    }
+    if (!*bm25_only) use_builtin_embedder(o->embedder, o->reranker, o->settings.dtype);
     const int rc = server::serve(*o, SKILLMATCH_VERSION);
     if (rc != 0) std::exit(rc);
   });

@@ -11,6 +11,15 @@ void note(const std::string& s) {
   std::cerr << "skillmatch: " << s << "\n";
 }
 
+bool use_builtin_embedder(std::string& embedder, const std::string& reranker, DType& dtype) {
+  if (!embedder.empty()) return false;
+  const std::filesystem::path builtin = default_embedder();
+  if (builtin.empty()) return false;
+  embedder = builtin.string();
+  if (dtype == DType::kAuto && reranker.empty()) dtype = DType::kFloat32;
+  return true;
+}
+
 std::unique_ptr<Engine> open_engine(const std::string& workspace, bool seed) {
   EngineOptions o;
   o.workspace = workspace;

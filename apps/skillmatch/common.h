@@ -24,6 +24,11 @@ std::unique_ptr<Engine> open_engine(const std::string& workspace, bool seed = tr
 // -w/--workspace
 void add_workspace_option(CLI::App& sub, std::string& ws);
 
+// When no embedder is given: sets `embedder` to the built-in model (if it is shipped) and, with
+// no reranker and dtype auto, `dtype` to float32 (too small a model for bfloat16 to pay; float32
+// gives the numbers of its shipped skill vectors). True when it did.
+bool use_builtin_embedder(std::string& embedder, const std::string& reranker, DType& dtype);
+
 // A progress bar with rate and ETA on stderr, drawn only when stderr is a terminal.
 struct ProgressBar {
   std::string what;
