@@ -10,6 +10,7 @@
 # --install copies the model to data/models/skillmatch-esco-small (what `match` uses by default).
 # --smoke runs every step on a small slice in about a minute (the test suite runs it).
 # TRAIN_LENGTH (default 128) cuts the training texts; the shipped model was made with 128.
+# TRAIN_FLAGS adds options to `skillmatch train embedder` (e.g. --no-duplicates), for experiments.
 #
 # Deterministic for its seed on one machine; about 30 minutes on 2 cores. Needs a built
 # skillmatch ($SKILLMATCH, default build/skillmatch) and python3-sentencepiece (vocabulary only).
@@ -56,7 +57,7 @@ echo "== training"
 rm -rf "$MODEL" "$MODEL.run"  # a failed run must not leave an older model to install
 "$SKILLMATCH" train embedder --base "$OUT/base" --train "$OUT/pairs.jsonl" --out "$MODEL" \
   --loss mnrl --batch-size $BATCH --lr $LR --epochs $EPOCHS --max-length $TRAIN_LENGTH --seed $SEED \
-  --log-steps 50 $STEPS_OPT 2>&1 | tee "$OUT/train.log"
+  --log-steps 50 $STEPS_OPT ${TRAIN_FLAGS:-} 2>&1 | tee "$OUT/train.log"
 # Trained on texts cut at 128 ids (the trainer saves that as max_seq_length); it reads course
 # texts of up to 512 ids (wdb-courses-de dense MRR@10 0.38 at 128, 0.53 at 512).
 "$PYTHON" - "$MODEL/sentence_bert_config.json" <<'PY'
