@@ -8,7 +8,7 @@ build_dir="${1:-$repo/build}"
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libtorch-dev libopenblas0-pthread libfaiss-dev libsqlite3-dev
+  libtorch-dev libdnnl-dev libopenblas0-pthread libfaiss-dev libsqlite3-dev
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libgtest-dev libbenchmark-dev zlib1g-dev
   # the PyTorch baseline of the benchmark, the test-data generators, the built-in model's
   # recipe (SentencePiece) and the peak-memory figures of the benchmarks (time)

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "skillmatch/core/cpu.h"
+
 #include "skillmatch/core/error.h"
 #include "test_util.h"
 
@@ -137,6 +139,20 @@ TEST(CrossEncoder, BFloat16IsCloseToFloat32) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     EXPECT_NEAR(a[i], b[i], 0.05);
     EXPECT_NEAR(sigmoid(a[i]), sigmoid(b[i]), 0.01);
+  }
+}
+
+TEST(CrossEncoder, Int8IsCloseToFloat32) {
+  if (!cpu_has_int8_dot()) GTEST_SKIP() << "no VNNI/AMX on this CPU: --dtype int8 is refused";
+  const CrossEncoder f32 = CrossEncoder::load(fixtures() / "reranker", opts(DType::kFloat32));
+  const CrossEncoder i8 = CrossEncoder::load(fixtures() / "reranker", opts(DType::kInt8));
+  std::vector<TextPair> pairs;
+  for (const auto& c : cases()) pairs.push_back(c.pair);
+  const auto a = f32.score(pairs);
+  const auto b = i8.score(pairs);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_NEAR(a[i], b[i], 0.05) << i;
+    EXPECT_NEAR(sigmoid(a[i]), sigmoid(b[i]), 0.01) << i;
   }
 }
 

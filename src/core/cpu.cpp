@@ -10,6 +10,7 @@ namespace {
 
 struct CpuFlags {
   bool avx2 = false, fma = false, avx512f = false, avx512_bf16 = false, amx_bf16 = false;
+  bool avx512_vnni = false, avx_vnni = false, amx_int8 = false;
 };
 
 CpuFlags detect() {
@@ -19,9 +20,14 @@ CpuFlags detect() {
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
     f.avx2 = (b >> 5) & 1;
     f.avx512f = (b >> 16) & 1;
+    f.avx512_vnni = (c >> 11) & 1;
     f.amx_bf16 = (d >> 22) & 1;
+    f.amx_int8 = (d >> 25) & 1;
   }
-  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512_bf16 = (a >> 5) & 1;
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+    f.avx_vnni = (a >> 4) & 1;
+    f.avx512_bf16 = (a >> 5) & 1;
+  }
   return f;
 }
 
@@ -36,6 +42,10 @@ bool cpu_has_native_bf16() noexcept {
   return flags().amx_bf16 || flags().avx512_bf16;
 }
 
+bool cpu_has_int8_dot() noexcept {
+  return flags().avx512_vnni || flags().avx_vnni || flags().amx_int8;
+}
+
 std::string cpu_features() {
   const CpuFlags& f = flags();
   std::string s;
@@ -47,8 +57,11 @@ std::string cpu_features() {
   add(f.avx2, "avx2");
   add(f.fma, "fma");
   add(f.avx512f, "avx512f");
+  add(f.avx512_vnni, "avx512-vnni");
+  add(f.avx_vnni, "avx-vnni");
   add(f.avx512_bf16, "avx512-bf16");
   add(f.amx_bf16, "amx-bf16");
+  add(f.amx_int8, "amx-int8");
   return s.empty() ? "baseline x86-64" : s;
 }
 

@@ -27,7 +27,8 @@ PaddedBatch pad_batch(const std::vector<TokenIds>& seqs, const std::vector<std::
   return out;
 }
 
-XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::ScalarType dtype)
+XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::ScalarType dtype,
+                         LinearKind linear)
     : config_(config), dtype_(dtype) {
   const std::int64_t h = config.hidden_size, f = config.intermediate_size;
   word_ = w.get("embeddings.word_embeddings.weight", {config.vocab_size, h}, dtype);
@@ -37,24 +38,32 @@ XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::S
       w.get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, h}, dtype)[0]
           .clone();
   emb_ln_ = load_norm(w, "embeddings.LayerNorm");
+  // The linear layers are read in float32 and packed for their kind (see linear.h).
+  // (Weights before biases, in separate statements: a shape error names the weight matrix.)
+  auto dense = [&](const std::string& name, std::int64_t out, std::int64_t in, bool gelu) {
+    const at::Tensor weight = w.get(name + ".weight", {out, in}, at::kFloat);
+    const at::Tensor bias = w.get(name + ".bias", {out}, at::kFloat);
+    return PackedLinear(weight, bias, linear, gelu);
+  };
   for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) {
     const std::string p = "encoder.layer." + std::to_string(i) + ".";
-    Layer l;
-    l.qkv_w = at::cat({w.get(p + "attention.self.query.weight", {h, h}, dtype),
-                       w.get(p + "attention.self.key.weight", {h, h}, dtype),
-                       w.get(p + "attention.self.value.weight", {h, h}, dtype)});
-    l.qkv_b = at::cat({w.get(p + "attention.self.query.bias", {h}, dtype),
-                       w.get(p + "attention.self.key.bias", {h}, dtype),
-                       w.get(p + "attention.self.value.bias", {h}, dtype)});
-    l.out_w = w.get(p + "attention.output.dense.weight", {h, h}, dtype);
-    l.out_b = w.get(p + "attention.output.dense.bias", {h}, dtype);
-    l.ln1 = load_norm(w, p + "attention.output.LayerNorm");
-    l.ffn_in_w = w.get(p + "intermediate.dense.weight", {f, h}, dtype);
-    l.ffn_in_b = w.get(p + "intermediate.dense.bias", {f}, dtype);
-    l.ffn_out_w = w.get(p + "output.dense.weight", {h, f}, dtype);
-    l.ffn_out_b = w.get(p + "output.dense.bias", {h}, dtype);
-    l.ln2 = load_norm(w, p + "output.LayerNorm");
-    layers_.push_back(std::move(l));
+    auto attention = [&](const char* kind, std::vector<std::int64_t> shape) {
+      std::vector<at::Tensor> parts;
+      for (const char* name : {"query", "key", "value"}) {
+        parts.push_back(w.get(p + "attention.self." + name + "." + kind, shape, at::kFloat));
+      }
+      return at::cat(parts);
+    };
+    const at::Tensor qkv_w = attention("weight", {h, h});
+    const at::Tensor qkv_b = attention("bias", {h});
+    layers_.push_back(Layer{
+        PackedLinear(qkv_w, qkv_b, linear, false),
+        dense(p + "attention.output.dense", h, h, false),
+        load_norm(w, p + "attention.output.LayerNorm"),
+        dense(p + "intermediate.dense", f, h, true),
+        dense(p + "output.dense", h, f, false),
+        load_norm(w, p + "output.LayerNorm"),
+    });
   }
 }
 
@@ -104,7 +113,7 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
   const std::int64_t slice = std::max<std::int64_t>(1, kAttentionSliceBytes / per_sequence);
 
   for (const Layer& l : layers_) {
-    at::Tensor qkv = at::addmm(l.qkv_b, x, l.qkv_w.t()).view({b, len, 3, heads, d});
+    at::Tensor qkv = l.qkv.forward(x).view({b, len, 3, heads, d});
     at::Tensor q = qkv.select(2, 0).transpose(1, 2);  // [B, heads, L, D]
     at::Tensor k = qkv.select(2, 1).transpose(1, 2);
     at::Tensor v = qkv.select(2, 2).transpose(1, 2);
@@ -127,9 +136,8 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
       }
       ctx = ctx.view({b * len, h});
     }
-    at::Tensor a = add_norm(at::addmm(l.out_b, ctx, l.out_w.t()), x, l.ln1);
-    at::Tensor inter = at::gelu(at::addmm(l.ffn_in_b, a, l.ffn_in_w.t()));
-    x = add_norm(at::addmm(l.ffn_out_b, inter, l.ffn_out_w.t()), a, l.ln2);
+    at::Tensor a = add_norm(l.out.forward(ctx), x, l.ln1);
+    x = add_norm(l.ffn_out.forward(l.ffn_in.forward(a)), a, l.ln2);
   }
   return x.view({b, len, h});
 }

@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 
+#include "model/linear.h"
 #include "model/weights.h"
 #include "skillmatch/model/model_config.h"
 #include "skillmatch/text/tokenizer.h"
@@ -26,7 +27,11 @@ PaddedBatch pad_batch(const std::vector<TokenIds>& seqs, const std::vector<std::
 class XlmrEncoder {
  public:
   // Loads and checks every tensor of the encoder (names relative to the detected prefix).
-  XlmrEncoder(const ModelConfig& config, const WeightSource& weights, at::ScalarType dtype);
+  // `dtype` is the type of the activations (float32 or bfloat16); `linear` the number type of the
+  // linear layers' products (kFloat32 with float32 activations, kBFloat16 with bfloat16, kInt8
+  // with either). Throws kUnsupported when the CPU cannot multiply that type.
+  XlmrEncoder(const ModelConfig& config, const WeightSource& weights, at::ScalarType dtype,
+              LinearKind linear);
 
   // Hidden states of the last layer, [B, L, H] in the compute dtype. Thread-safe (weights are
   // read-only); call under c10::InferenceMode.
@@ -41,10 +46,11 @@ class XlmrEncoder {
     at::Tensor w, b, w32, b32;
   };
   struct Layer {
-    at::Tensor qkv_w, qkv_b;  // [3H, H], [3H]: query, key, value fused
-    at::Tensor out_w, out_b;
+    PackedLinear qkv;  // H -> 3H: query, key, value fused
+    PackedLinear out;  // H -> H
     Norm ln1;
-    at::Tensor ffn_in_w, ffn_in_b, ffn_out_w, ffn_out_b;
+    PackedLinear ffn_in;   // H -> F, with GELU
+    PackedLinear ffn_out;  // F -> H
     Norm ln2;
   };
   Norm load_norm(const WeightSource& w, const std::string& name) const;

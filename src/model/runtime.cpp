@@ -8,8 +8,9 @@ DType parse_dtype(std::string_view name) {
   if (name == "auto") return DType::kAuto;
   if (name == "float32" || name == "fp32") return DType::kFloat32;
   if (name == "bfloat16" || name == "bf16") return DType::kBFloat16;
-  throw Error(ErrorKind::kInvalidArgument,
-              "unknown dtype '" + std::string(name) + "' (expected auto, float32 or bfloat16)");
+  if (name == "int8") return DType::kInt8;
+  throw Error(ErrorKind::kInvalidArgument, "unknown dtype '" + std::string(name) +
+                                               "' (expected auto, float32, bfloat16 or int8)");
 }
 
 const char* dtype_name(DType dtype) noexcept {
@@ -20,6 +21,8 @@ const char* dtype_name(DType dtype) noexcept {
       return "float32";
     case DType::kBFloat16:
       return "bfloat16";
+    case DType::kInt8:
+      return "int8";
   }
   return "?";
 }

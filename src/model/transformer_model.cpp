@@ -28,10 +28,17 @@ std::unique_ptr<TransformerModel> TransformerModel::load(const ModelFolder& fold
                "; the tokenizer does not belong to this model");
 
   const DType dtype = resolve_dtype(options.dtype);
-  const at::ScalarType scalar = dtype == DType::kBFloat16 ? at::kBFloat16 : at::kFloat;
+  // int8 keeps the activations between the linear layers in bfloat16 where the CPU multiplies it
+  // natively (attention, LayerNorm), else in float32.
+  const at::ScalarType scalar =
+      dtype == DType::kBFloat16 || (dtype == DType::kInt8 && cpu_has_native_bf16()) ? at::kBFloat16
+                                                                                    : at::kFloat;
+  const LinearKind linear = dtype == DType::kInt8     ? LinearKind::kInt8
+                            : scalar == at::kBFloat16 ? LinearKind::kBFloat16
+                                                      : LinearKind::kFloat32;
   const fs::path dir = folder.sentence_transformers().transformer_dir;
   WeightSource weights = WeightSource::open(dir, "embeddings.word_embeddings.weight");
-  auto encoder = std::make_unique<XlmrEncoder>(config, weights, scalar);
+  auto encoder = std::make_unique<XlmrEncoder>(config, weights, scalar, linear);
   auto model = std::unique_ptr<TransformerModel>(
       new TransformerModel{folder.dir(), folder.tokenizer_max_length(), std::move(config),
                            std::move(tokenizer), dtype, scalar, options, std::move(encoder)});

@@ -10,7 +10,12 @@ namespace skillmatch {
 // on an AVX2 machine, measured), so kAuto picks float32 there.
 bool cpu_has_native_bf16() noexcept;
 
-// Short description of the CPU features that matter for speed ("avx2 fma", "avx512f amx-bf16").
+// True when the CPU multiplies int8 natively (AVX512-VNNI, AVX-VNNI or AMX-INT8): --dtype int8
+// needs it (oneDNN's int8 kernels without VNNI saturate 16-bit intermediate sums).
+bool cpu_has_int8_dot() noexcept;
+
+// Short description of the CPU features that matter for speed ("avx2 fma", "avx512f avx512-vnni
+// amx-bf16").
 std::string cpu_features();
 
 // Cores this process may run on (sched_getaffinity), at least 1.

@@ -16,9 +16,12 @@ enum class DType {
   kAuto,  // bfloat16 where the CPU multiplies bfloat16 natively (AMX, AVX512-BF16), else float32
   kFloat32,
   kBFloat16,
+  kInt8,  // int8 linear layers (weights per output channel at load, activations per token at
+          // every call), the rest in bfloat16 where the CPU has it, else float32; needs VNNI/AMX
 };
 
-// Parses "auto", "float32"/"fp32", "bfloat16"/"bf16"; throws kInvalidArgument naming the value.
+// Parses "auto", "float32"/"fp32", "bfloat16"/"bf16", "int8"; throws kInvalidArgument naming the
+// value.
 DType parse_dtype(std::string_view name);
 const char* dtype_name(DType dtype) noexcept;
 

@@ -1,0 +1,400 @@
+#include "model/linear.h"
+
+#include <ATen/Parallel.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "model/kernels.h"
+#include "skillmatch/core/cpu.h"
+#include "skillmatch/core/error.h"
+
+namespace skillmatch {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dt activation_type(LinearKind kind) {
+  switch (kind) {
+    case LinearKind::kFloat32:
+      return dt::f32;
+    case LinearKind::kBFloat16:
+      return dt::bf16;
+    case LinearKind::kInt8:
+      return dt::u8;
+  }
+  return dt::f32;
+}
+
+dt weight_type(LinearKind kind) {
+  return kind == LinearKind::kInt8 ? dt::s8 : activation_type(kind);
+}
+
+// The matmul for one (kind, M, K, N, gelu) with the weights in `packed` layout. oneDNN's own
+// primitive cache would find the kernel too, but only after a primitive_desc was built again
+// (tens of microseconds per call); this map hands it out directly. Entries are a few KiB: the map
+// is cleared when it grows past kMaxEntries distinct token counts.
+struct Matmul {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul prim;
+};
+
+class MatmulCache {
+ public:
+  std::shared_ptr<const Matmul> get(LinearKind kind, bool gelu, std::int64_t m, std::int64_t k,
+                                    std::int64_t n, const dnnl::memory::desc& packed) {
+    const Key key{static_cast<int>(kind), gelu, m, k, n};
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = map_.find(key);
+    if (it != map_.end()) return it->second;
+    if (map_.size() >= kMaxEntries) map_.clear();
+    auto made = std::make_shared<Matmul>(make(kind, gelu, m, k, n, packed));
+    map_.emplace(key, made);
+    return made;
+  }
+
+  static Matmul make(LinearKind kind, bool gelu, std::int64_t m, std::int64_t k, std::int64_t n,
+                     const dnnl::memory::desc& weights) {
+    const dt act = activation_type(kind);
+    const dnnl::memory::desc src({m, k}, act, tag::ab);
+    const dnnl::memory::desc dst({m, n}, kind == LinearKind::kInt8 ? dt::s32 : act, tag::ab);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (gelu && kind != LinearKind::kInt8) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+      attr.set_post_ops(ops);
+    }
+    dnnl::matmul::primitive_desc pd =
+        kind == LinearKind::kInt8
+            ? dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, dst), attr,
+                                           cpu_engine())
+            : dnnl::matmul::primitive_desc(
+                  dnnl::matmul::desc(src, weights, dnnl::memory::desc({1, n}, dt::f32, tag::ab),
+                                     dst),
+                  attr, cpu_engine());
+    return Matmul{pd, dnnl::matmul(pd)};
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 4096;
+  using Key = std::tuple<int, bool, std::int64_t, std::int64_t, std::int64_t>;
+  std::mutex mutex_;
+  std::map<Key, std::shared_ptr<const Matmul>> map_;
+};
+
+MatmulCache& matmul_cache() {
+  static MatmulCache cache;
+  return cache;
+}
+
+// ---------------------------------------------------------------- int8 kernels
+// Written with GCC's vector extensions, 16 floats at a time (one AVX-512 register, two AVX2
+// ones); target_clones compiles an AVX-512, an AVX2 and a baseline version of each and picks one
+// when the program starts. A row's tail is handled by the same code on a zero-padded copy.
+
+using f32x16 = float __attribute__((vector_size(64)));
+using i32x16 = std::int32_t __attribute__((vector_size(64)));
+using u32x16 = std::uint32_t __attribute__((vector_size(64)));
+using u16x16 = std::uint16_t __attribute__((vector_size(32)));
+using u8x16 = std::uint8_t __attribute__((vector_size(16)));
+constexpr int kLanes = 16;
+constexpr float kRoundMagic =
+    12582912.0f;  // 1.5 * 2^23: (x + magic) - magic rounds to nearest even
+
+template <class To, class From>
+inline To bit_cast_vec(const From& v) {
+  static_assert(sizeof(To) == sizeof(From));
+  To t;
+  std::memcpy(&t, &v, sizeof t);
+  return t;
+}
+
+inline f32x16 load16(const float* p) {
+  f32x16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline f32x16 load16(const std::uint16_t* p) {  // bfloat16
+  u16x16 h;
+  std::memcpy(&h, p, sizeof h);
+  return bit_cast_vec<f32x16>(__builtin_convertvector(h, u32x16) << 16);
+}
+inline void store16(f32x16 v, float* p) {
+  std::memcpy(p, &v, sizeof v);
+}
+inline void store16(f32x16 v, std::uint16_t* p) {  // nearest even; values here are finite
+  u32x16 bits = bit_cast_vec<u32x16>(v);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  const u16x16 h = __builtin_convertvector(bits >> 16, u16x16);
+  std::memcpy(p, &h, sizeof h);
+}
+inline f32x16 vmin(f32x16 a, f32x16 b) {
+  return a < b ? a : b;
+}
+inline f32x16 vmax(f32x16 a, f32x16 b) {
+  return a > b ? a : b;
+}
+
+template <class In>
+__attribute__((target_clones("avx512f", "avx2", "default"))) void quantize_row(
+    const In* x, std::int64_t k, std::uint8_t* q, float* scale_out, std::int32_t* zero_out) {
+  const std::int64_t full = k / kLanes * kLanes;
+  In tail[kLanes] = {};  // zeros do not change min(0, ...) and max(0, ...)
+  std::copy(x + full, x + k, tail);
+  f32x16 lo = {}, hi = {};
+  for (std::int64_t i = 0; i < full; i += kLanes) {
+    const f32x16 v = load16(x + i);
+    lo = vmin(lo, v);
+    hi = vmax(hi, v);
+  }
+  lo = vmin(lo, load16(tail));
+  hi = vmax(hi, load16(tail));
+  float mn = 0.0f, mx = 0.0f;
+  for (int l = 0; l < kLanes; ++l) {
+    mn = std::min(mn, lo[l]);
+    mx = std::max(mx, hi[l]);
+  }
+  const float scale = mx > mn ? (mx - mn) / 255.0f : 1.0f;
+  const float inv = 1.0f / scale;
+  const float zero = std::min(255.0f, std::max(0.0f, std::nearbyint(-mn * inv)));
+  const f32x16 vzero = f32x16{} + zero, v0 = f32x16{}, v255 = f32x16{} + 255.0f;
+  auto quantize16 = [&](const In* p, std::uint8_t* out) {
+    const f32x16 r = (load16(p) * inv + kRoundMagic) - kRoundMagic + vzero;
+    const u8x16 b =
+        __builtin_convertvector(__builtin_convertvector(vmin(v255, vmax(v0, r)), i32x16), u8x16);
+    std::memcpy(out, &b, sizeof b);
+  };
+  for (std::int64_t i = 0; i < full; i += kLanes) quantize16(x + i, q + i);
+  if (full < k) {
+    std::uint8_t out[kLanes];
+    quantize16(tail, out);
+    std::copy(out, out + (k - full), q + full);
+  }
+  *scale_out = scale;
+  *zero_out = static_cast<std::int32_t>(zero);
+}
+
+// exp(u) for u <= 0, u clamped at -80 (e^-80 = 1.8e-35: every product with it stays a normal
+// float, since subnormal arithmetic costs a hundred cycles an element): Cody-Waite reduction to r
+// in [-ln2/2, ln2/2] and a degree-6 Taylor polynomial (relative error below 2e-7 there).
+inline f32x16 exp_nonpositive(f32x16 u) {
+  u = vmax(u, f32x16{} - 80.0f);
+  const f32x16 n = (u * 1.44269504f + kRoundMagic) - kRoundMagic;
+  const f32x16 r = (u - n * 0.693359375f) - n * -2.12194440e-4f;
+  f32x16 p = f32x16{} + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const i32x16 bits = (__builtin_convertvector(n, i32x16) + 127) << 23;
+  return p * bit_cast_vec<f32x16>(bits);
+}
+
+// GELU in its exact (erf) form, erf by Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7).
+inline f32x16 gelu_erf(f32x16 v) {
+  const f32x16 z = v * 0.70710678f;
+  const f32x16 a = vmax(z, -z);
+  const f32x16 t = 1.0f / (1.0f + 0.3275911f * a);
+  const f32x16 poly =
+      t * (0.254829592f +
+           t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  const f32x16 e = 1.0f - poly * exp_nonpositive(-a * a);  // erf(|z|)
+  return 0.5f * v * (1.0f + (z < 0.0f ? -e : e));
+}
+
+// One output row: x W^T ~ scale_x * scale_w[j] * (acc[j] - zero_x * wsum[j]), plus bias, GELU.
+template <bool kGelu, class Out>
+__attribute__((target_clones("avx512f", "avx2", "default"))) void dequantize_row(
+    const std::int32_t* acc, std::int32_t zero, float scale, const float* wscale,
+    const std::int32_t* wsum, const float* bias, Out* out, std::int64_t n) {
+  auto row16 = [&](std::int64_t j, Out* o) {
+    i32x16 a, s;
+    std::memcpy(&a, acc + j, sizeof a);
+    std::memcpy(&s, wsum + j, sizeof s);
+    f32x16 v = __builtin_convertvector(a - zero * s, f32x16) * (scale * load16(wscale + j)) +
+               load16(bias + j);
+    if (kGelu) v = gelu_erf(v);
+    store16(v, o);
+  };
+  const std::int64_t full = n / kLanes * kLanes;
+  for (std::int64_t j = 0; j < full; j += kLanes) row16(j, out + j);
+  for (std::int64_t j = full; j < n; ++j) {  // the tail, one at a time through lane 0
+    float v = static_cast<float>(acc[j] - zero * wsum[j]) * (scale * wscale[j]) + bias[j];
+    if (kGelu) v = gelu_erf(f32x16{} + v)[0];
+    Out o[kLanes];
+    store16(f32x16{} + v, o);
+    out[j] = o[0];
+  }
+}
+
+}  // namespace
+
+struct PackedLinear::Packed {
+  dnnl::memory::desc md;  // the packed layout of the [K, N] weights
+  at::Tensor weights;     // bytes in that layout
+  at::Tensor bias;        // [N] float32
+  at::Tensor wscale;      // kInt8: [N] float32, per output channel
+  at::Tensor wsum;        // kInt8: [N] int32, sum of a row of quantised weights
+};
+
+void quantize_weights_int8(const at::Tensor& w, at::Tensor& q, at::Tensor& scale) {
+  SM_ASSERT(w.dim() == 2 && w.scalar_type() == at::kFloat);
+  const at::Tensor wc = w.contiguous();
+  const std::int64_t n = wc.size(0), k = wc.size(1);
+  q = at::empty({n, k}, at::kChar);
+  scale = at::empty({n}, at::kFloat);
+  const float* src = wc.data_ptr<float>();
+  auto* dst = q.data_ptr<std::int8_t>();
+  float* s = scale.data_ptr<float>();
+  at::parallel_for(0, n, 16, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin; r < end; ++r) {
+      float amax = 0;
+      for (std::int64_t i = 0; i < k; ++i) amax = std::max(amax, std::fabs(src[r * k + i]));
+      s[r] = amax > 0 ? amax / 127.0f : 1.0f;
+      for (std::int64_t i = 0; i < k; ++i) {
+        const float v = std::round(src[r * k + i] / s[r]);
+        dst[r * k + i] = static_cast<std::int8_t>(std::max(-127.0f, std::min(127.0f, v)));
+      }
+    }
+  });
+}
+
+void quantize_rows_uint8(const at::Tensor& x, at::Tensor& q, at::Tensor& scale, at::Tensor& zero) {
+  SM_ASSERT(x.dim() == 2 && x.is_contiguous());
+  SM_ASSERT(x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16);
+  const std::int64_t m = x.size(0), k = x.size(1);
+  q = at::empty({m, k}, at::kByte);
+  scale = at::empty({m}, at::kFloat);
+  zero = at::empty({m}, at::kInt);
+  auto* pq = q.data_ptr<std::uint8_t>();
+  float* ps = scale.data_ptr<float>();
+  auto* pz = zero.data_ptr<std::int32_t>();
+  const bool bf16 = x.scalar_type() == at::kBFloat16;
+  const void* px = x.data_ptr();
+  at::parallel_for(0, m, 8, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin; r < end; ++r) {
+      if (bf16) {
+        quantize_row(static_cast<const std::uint16_t*>(px) + r * k, k, pq + r * k, ps + r, pz + r);
+      } else {
+        quantize_row(static_cast<const float*>(px) + r * k, k, pq + r * k, ps + r, pz + r);
+      }
+    }
+  });
+}
+
+PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, LinearKind kind,
+                           bool gelu)
+    : k_(weight.size(1)), n_(weight.size(0)), kind_(kind), gelu_(gelu) {
+  SM_ASSERT(weight.dim() == 2 && weight.scalar_type() == at::kFloat);
+  SM_ASSERT(bias.dim() == 1 && bias.size(0) == n_ && bias.scalar_type() == at::kFloat);
+  SM_CHECK(kind != LinearKind::kInt8 || cpu_has_int8_dot(), ErrorKind::kUnsupported,
+           "int8 needs a CPU with int8 dot-product instructions (AVX512-VNNI, AVX-VNNI or "
+           "AMX-INT8); this one has none: use --dtype bfloat16 or float32");
+  auto p = std::make_shared<Packed>();
+  p->bias = bias.contiguous().clone();
+
+  // Source: the [N, K] row-major weights read as [K, N] with tag ba, in the kind's type.
+  at::Tensor src;
+  if (kind == LinearKind::kInt8) {
+    quantize_weights_int8(weight, src, p->wscale);
+    p->wsum = src.to(at::kInt).sum(1).to(at::kInt);
+  } else if (kind == LinearKind::kBFloat16) {
+    src = float_to_bfloat16(weight);
+  } else {
+    src = weight.contiguous();
+  }
+  // The layout the kernel wants does not depend on the token count (checked for 1 to 8,192 on
+  // AVX-512, AVX512-BF16 and VNNI kernels); any M picks it.
+  const dnnl::memory::desc any({k_, n_}, weight_type(kind), tag::any);
+  try {
+    const Matmul probe = MatmulCache::make(kind, gelu, 256, k_, n_, any);
+    p->md = probe.pd.weights_desc();
+  } catch (const dnnl::error& e) {
+    throw Error(
+        ErrorKind::kUnsupported,
+        std::string("oneDNN has no matrix product for this number type on this CPU: ") + e.what());
+  }
+  p->weights = at::empty({static_cast<std::int64_t>(p->md.get_size())}, at::kByte);
+  dnnl::stream stream(cpu_engine());
+  dnnl::memory from(dnnl::memory::desc({k_, n_}, weight_type(kind), tag::ba), cpu_engine(),
+                    src.data_ptr());
+  dnnl::memory to(p->md, cpu_engine(), p->weights.data_ptr());
+  dnnl::reorder(from, to).execute(stream, from, to);
+  stream.wait();
+  packed_ = std::move(p);
+}
+
+at::Tensor PackedLinear::forward(const at::Tensor& x) const {
+  SM_ASSERT(x.dim() == 2 && x.size(1) == k_ && x.is_contiguous());
+  const std::int64_t m = x.size(0);
+  const bool int8 = kind_ == LinearKind::kInt8;
+  SM_ASSERT(int8
+                ? (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16)
+                : x.scalar_type() == (kind_ == LinearKind::kBFloat16 ? at::kBFloat16 : at::kFloat));
+  if (m == 0) return at::empty({0, n_}, x.options());
+
+  at::Tensor src = x, xscale, xzero;
+  if (int8) quantize_rows_uint8(x, src, xscale, xzero);
+  const std::shared_ptr<const Matmul> mm = matmul_cache().get(kind_, gelu_, m, k_, n_, packed_->md);
+  at::Tensor dst = at::empty({m, n_}, int8 ? at::TensorOptions(at::kInt) : x.options());
+  at::Tensor scratch =
+      at::empty({static_cast<std::int64_t>(mm->pd.scratchpad_desc().get_size())}, at::kByte);
+  dnnl::engine& eng = cpu_engine();
+  dnnl::stream stream(eng);
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, dnnl::memory(mm->pd.src_desc(), eng, src.data_ptr())},
+      {DNNL_ARG_WEIGHTS, dnnl::memory(packed_->md, eng, packed_->weights.data_ptr())},
+      {DNNL_ARG_DST, dnnl::memory(mm->pd.dst_desc(), eng, dst.data_ptr())},
+      {DNNL_ARG_SCRATCHPAD, dnnl::memory(mm->pd.scratchpad_desc(), eng, scratch.data_ptr())}};
+  if (!int8) {
+    args.emplace(DNNL_ARG_BIAS,
+                 dnnl::memory(mm->pd.bias_desc(), eng, packed_->bias.data_ptr<float>()));
+  }
+  mm->prim.execute(stream, args);
+  stream.wait();
+  if (!int8) return dst;
+
+  at::Tensor out = at::empty({m, n_}, x.options());
+  const auto* acc = dst.data_ptr<std::int32_t>();
+  const float* ps = xscale.data_ptr<float>();
+  const auto* pz = xzero.data_ptr<std::int32_t>();
+  const float* ws = packed_->wscale.data_ptr<float>();
+  const auto* wsum = packed_->wsum.data_ptr<std::int32_t>();
+  const float* b = packed_->bias.data_ptr<float>();
+  const bool bf16 = x.scalar_type() == at::kBFloat16;
+  void* po = out.data_ptr();
+  const std::int64_t n = n_;
+  const bool gelu = gelu_;
+  at::parallel_for(0, m, 8, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin; r < end; ++r) {
+      const std::int32_t* a = acc + r * n;
+      if (bf16) {
+        auto* o = static_cast<std::uint16_t*>(po) + r * n;
+        gelu ? dequantize_row<true>(a, pz[r], ps[r], ws, wsum, b, o, n)
+             : dequantize_row<false>(a, pz[r], ps[r], ws, wsum, b, o, n);
+      } else {
+        auto* o = static_cast<float*>(po) + r * n;
+        gelu ? dequantize_row<true>(a, pz[r], ps[r], ws, wsum, b, o, n)
+             : dequantize_row<false>(a, pz[r], ps[r], ws, wsum, b, o, n);
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace skillmatch
