@@ -1,5 +1,8 @@
-// Throughput of the engine (tokens per second for embed and rerank, float32 and bfloat16) next
-// to a PyTorch eager baseline run on the same ids in the same run (bench/pytorch_baseline.py).
+// Throughput of the engine (tokens per second for embed and rerank, float32, bfloat16 and int8)
+// as a fraction of this machine's own limit (the rate of the model's matrix products at the
+// batch's token count, measured first: matmul_limit.h), next to a PyTorch eager baseline
+// (bench/pytorch_baseline.py) and an ONNX Runtime baseline (bench/onnx_baseline.py) run on the
+// same ids in the same run; and how far bfloat16 and int8 move the results from float32.
 //
 //   skillmatch_bench_engine --embedder DIR --reranker DIR --skills all_skills_de.csv
 //
@@ -14,10 +17,14 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 
+#include "matmul_limit.h"
+#include "skillmatch/core/cpu.h"
 #include "skillmatch/core/csv.h"
 #include "skillmatch/core/error.h"
 #include "skillmatch/core/io.h"
+#include "skillmatch/core/matrix.h"
 #include "skillmatch/model/bi_encoder.h"
 #include "skillmatch/model/cross_encoder.h"
 #include "skillmatch/model/runtime.h"
@@ -53,11 +60,88 @@ struct Run {
   double tokens_per_s = 0;
 };
 
+// Runs a baseline script (same protocol for PyTorch and ONNX Runtime: the ids in `inputs`, one
+// JSON object with "runs" and "check" written to `output`) and returns its result.
+nlohmann::json run_baseline(const std::string& script, const std::string& inputs,
+                            const std::string& output, const std::string& args) {
+  const std::string cmd =
+      "/usr/bin/python3 '" + script + "' --inputs " + inputs + " --output " + output + args;
+  SM_CHECK(std::system(cmd.c_str()) == 0, ErrorKind::kIo, "a baseline failed: " + cmd);
+  nlohmann::json b = nlohmann::json::parse(read_file(output));
+  std::remove(output.c_str());
+  return b;
+}
+
+double baseline_rate(const nlohmann::json& b, const std::string& task, const std::string& dtype) {
+  if (!b.contains("runs")) return 0;
+  for (const auto& r : b["runs"]) {
+    if (r["task"] == task && r["dtype"] == dtype) return r["tokens_per_s"].get<double>();
+  }
+  return 0;
+}
+
+double cosine(const float* a, const float* b, std::size_t n) {
+  double dot = 0, na = 0, nb = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    dot += double(a[i]) * b[i];
+    na += double(a[i]) * a[i];
+    nb += double(b[i]) * b[i];
+  }
+  return dot / std::sqrt(na * nb);
+}
+
+// The k nearest other rows of row q (by dot product; rows are normalised).
+std::vector<std::size_t> nearest(const Matrix& m, std::size_t q, std::size_t k) {
+  std::vector<std::pair<double, std::size_t>> s;
+  for (std::size_t i = 0; i < m.rows; ++i) {
+    if (i != q) s.push_back({-dot_double(m.row(q), m.row(i), m.cols), i});
+  }
+  std::partial_sort(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(std::min(k, s.size())),
+                    s.end());
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < std::min(k, s.size()); ++i) out.push_back(s[i].second);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// How far a lower-precision run moves the results from float32: the worst cosine of an embedding
+// to its float32 one; the mean overlap of each passage's 10 nearest passages (retrieval over the
+// sample); the share of rerank score pairs in the same order (Kendall's concordance) and the
+// largest score difference.
+nlohmann::json agreement(const Matrix& e32, const Matrix& e, const std::vector<float>& s32,
+                         const std::vector<float>& s) {
+  double worst = 1, overlap = 0;
+  for (std::size_t i = 0; i < e.rows; ++i)
+    worst = std::min(worst, cosine(e32.row(i), e.row(i), e.cols));
+  const std::size_t k = 10;
+  for (std::size_t q = 0; q < e.rows; ++q) {
+    const auto a = nearest(e32, q, k), b = nearest(e, q, k);
+    std::vector<std::size_t> both;
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+    overlap += double(both.size()) / double(k);
+  }
+  std::size_t concordant = 0, pairs = 0;
+  double max_diff = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    max_diff = std::max(max_diff, double(std::abs(s[i] - s32[i])));
+    for (std::size_t j = i + 1; j < s.size(); ++j) {
+      if (s32[i] == s32[j]) continue;
+      ++pairs;
+      concordant += (s32[i] < s32[j]) == (s[i] < s[j]);
+    }
+  }
+  return {{"worst_cosine", worst},
+          {"top10_overlap", overlap / double(e.rows)},
+          {"rerank_concordance", pairs ? double(concordant) / double(pairs) : 1.0},
+          {"rerank_max_abs_diff", max_diff}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"skillmatch engine benchmark"};
-  std::string embedder, reranker, skills, baseline, json_out, dtypes = "float32,bfloat16";
+  std::string embedder, reranker, skills, baseline, onnx_baseline, json_out,
+      dtypes = cpu_has_int8_dot() ? "float32,bfloat16,int8" : "float32,bfloat16";
   std::size_t count = 256, batch_size = 32;
   int repeat = 1, threads = 0;
   app.add_option("--embedder", embedder, "bi-encoder folder")->required();
@@ -69,6 +153,7 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", repeat, "timed runs; the best counts")->capture_default_str();
   app.add_option("--threads", threads, "0 = all cores")->capture_default_str();
   app.add_option("--baseline", baseline, "path of pytorch_baseline.py; empty to skip");
+  app.add_option("--onnx-baseline", onnx_baseline, "path of onnx_baseline.py; empty to skip");
   app.add_option("--json", json_out, "write all figures as JSON here");
   CLI11_PARSE(app, argc, argv);
 
@@ -130,8 +215,12 @@ int main(int argc, char** argv) {
     const std::size_t check_count = 8;
     std::vector<Run> runs;
     nlohmann::json check;
+    std::map<std::string, Matrix> embeddings;
+    std::map<std::string, std::vector<float>> all_scores;
+    std::vector<std::string> dtype_names;
     std::stringstream ds(dtypes);
     for (std::string name; std::getline(ds, name, ',');) {
+      dtype_names.push_back(name);
       opt.dtype = parse_dtype(name);
       const BiEncoder e = BiEncoder::load(embedder, opt);
       const CrossEncoder c = CrossEncoder::load(reranker, opt);
@@ -157,41 +246,97 @@ int main(int argc, char** argv) {
       }
       check["embed/" + name] = ce_rows;
       check["rerank/" + name] = sc;
+      embeddings[name] = std::move(m);
+      all_scores[name] = std::move(scores);
     }
     for (const auto& r : runs) {
       out["skillmatch"][r.task][r.dtype] = r.tokens_per_s;
     }
+    if (embeddings.count("float32")) {
+      for (const std::string& name : dtype_names) {
+        if (name == "float32") continue;
+        const nlohmann::json a = agreement(embeddings["float32"], embeddings[name],
+                                           all_scores["float32"], all_scores[name]);
+        out["agreement_with_float32"][name] = a;
+        std::printf(
+            "%s vs float32: worst cosine %.5f, top-10 overlap %.3f, rerank order "
+            "concordance %.4f, max |score diff| %.3g\n",
+            name.c_str(), a["worst_cosine"].get<double>(), a["top10_overlap"].get<double>(),
+            a["rerank_concordance"].get<double>(), a["rerank_max_abs_diff"].get<double>());
+      }
+    }
 
-    if (!baseline.empty()) {
-      const std::string inputs = "bench-inputs.json", result = "bench-baseline.json";
-      nlohmann::json in = {{"embed", embed_ids},
-                           {"rerank", rerank_ids},
-                           {"check_count", check_count},
-                           {"baseline_output", result}};
+    // The limit: the matrix products of the model's linear layers at the token count of a
+    // typical batch of each task (batch size x mean tokens per input), this machine, this run.
+    const nlohmann::json config = nlohmann::json::parse(read_file(embedder + "/config.json"));
+    const std::int64_t hidden = config.at("hidden_size").get<std::int64_t>();
+    const std::int64_t inter = config.at("intermediate_size").get<std::int64_t>();
+    const std::int64_t layers = config.at("num_hidden_layers").get<std::int64_t>();
+    const double flops_per_token = bench::linear_flops_per_token(hidden, inter, layers);
+    const std::map<std::string, std::int64_t> batch_tokens = {
+        {"embed", std::int64_t(batch_size * embed_tokens / embed_ids.size())},
+        {"rerank", std::int64_t(batch_size * rerank_tokens / rerank_ids.size())}};
+    std::map<std::string, double> limit;  // "task/dtype" -> tokens/s
+    for (const std::string& name : dtype_names) {
+      for (const auto& [task, m] : batch_tokens) {
+        const bench::MatmulRate rate =
+            bench::measure_matmul_rate(name, m, hidden, inter, std::max(3, repeat));
+        limit[task + "/" + name] = rate.gflops * 1e9 / flops_per_token;
+        out["limit"][task][name] = {{"matmul_gflops", rate.gflops},
+                                    {"by", rate.how},
+                                    {"batch_tokens", m},
+                                    {"tokens_per_s", limit[task + "/" + name]}};
+        std::printf("limit %-6s %-8s %7.0f GFLOP/s (%s, %lld tokens) = %9.1f tokens/s\n",
+                    task.c_str(), name.c_str(), rate.gflops, rate.how.c_str(),
+                    static_cast<long long>(m), limit[task + "/" + name]);
+      }
+    }
+    std::fflush(stdout);
+
+    nlohmann::json torch_b, onnx_b;
+    if (!baseline.empty() || !onnx_baseline.empty()) {
+      const std::string inputs = "bench-inputs.json";
+      nlohmann::json in = {
+          {"embed", embed_ids}, {"rerank", rerank_ids}, {"check_count", check_count}};
       write_file_atomic(inputs, [&](std::FILE* f) { std::fputs(in.dump().c_str(), f); });
-      const std::string cmd = "/usr/bin/python3 '" + baseline + "' --inputs " + inputs +
-                              " --embedder '" + embedder + "' --reranker '" + reranker +
-                              "' --dtypes " + dtypes + " --batch-size " +
-                              std::to_string(batch_size) + " --threads " +
-                              std::to_string(num_threads()) + " --repeat " + std::to_string(repeat);
-      SM_CHECK(std::system(cmd.c_str()) == 0, ErrorKind::kIo,
-               "the PyTorch baseline failed: " + cmd);
-      const nlohmann::json b = nlohmann::json::parse(read_file(result));
+      std::string float_types;
+      for (const std::string& name : dtype_names) {
+        if (name == "int8") continue;  // neither baseline has our int8 scheme
+        float_types += (float_types.empty() ? "" : ",") + name;
+      }
+      const std::string common = " --embedder '" + embedder + "' --reranker '" + reranker +
+                                 "' --batch-size " + std::to_string(batch_size) + " --threads " +
+                                 std::to_string(num_threads()) + " --repeat " +
+                                 std::to_string(repeat);
+      if (!baseline.empty()) {
+        torch_b = run_baseline(baseline, inputs, "bench-pytorch.json",
+                               common + " --dtypes " + float_types);
+        out["pytorch"]["version"] = torch_b["torch"];
+      }
+      if (!onnx_baseline.empty()) {
+        onnx_b =
+            run_baseline(onnx_baseline, inputs, "bench-onnx.json", common + " --dtypes float32");
+        out["onnxruntime"]["version"] = onnx_b.value("onnxruntime", "");
+      }
       std::remove(inputs.c_str());
-      std::remove(result.c_str());
-      out["pytorch"]["version"] = b["torch"];
-      std::printf("\n%-7s %-9s %14s %14s %8s   %s\n", "task", "dtype", "skillmatch", "pytorch",
-                  "ratio", "max |diff| vs pytorch (first 8)");
-      for (const auto& r : runs) {
-        double py = 0;
-        for (const auto& pr : b["runs"]) {
-          if (pr["task"] == r.task && pr["dtype"] == r.dtype) py = pr["tokens_per_s"];
-        }
-        out["pytorch"][r.task][r.dtype] = py;
-        const std::string key = r.task + "/" + r.dtype;
-        double diff = 0;
+    }
+
+    std::printf("\n%-7s %-9s %11s %11s %7s %11s %7s %11s %7s   %s\n", "task", "dtype", "skillmatch",
+                "limit", "of lim", "pytorch", "ratio", "onnxrt f32", "ratio",
+                "max |diff| vs pytorch (first 8)");
+    for (const auto& r : runs) {
+      const std::string key = r.task + "/" + r.dtype;
+      const double lim = limit[key];
+      const double py = baseline_rate(torch_b, r.task, r.dtype);
+      const double ort = baseline_rate(onnx_b, r.task, "float32");
+      out["fraction_of_limit"][r.task][r.dtype] = lim > 0 ? r.tokens_per_s / lim : 0;
+      if (py > 0) out["pytorch"][r.task][r.dtype] = py;
+      if (ort > 0) out["onnxruntime"][r.task]["float32"] = ort;
+      double diff = -1;
+      if (!torch_b.is_null() && torch_b["check"].contains(key)) {
+        diff = 0;
         const auto& ours = check[key];
-        const auto& theirs = b["check"][key];
+        const auto& theirs = torch_b["check"][key];
         for (std::size_t i = 0; i < ours.size(); ++i) {
           if (r.task == "embed") {
             for (std::size_t k = 0; k < ours[i].size(); ++k) {
@@ -203,19 +348,22 @@ int main(int argc, char** argv) {
           }
         }
         out["max_abs_diff"][key] = diff;
-        std::printf("%-7s %-9s %14.1f %14.1f %7.2fx   %.2e\n", r.task.c_str(), r.dtype.c_str(),
-                    r.tokens_per_s, py, r.tokens_per_s / py, diff);
       }
-      // The aims: bf16 vs PyTorch bf16, and bf16 vs PyTorch float32.
-      for (const char* task : {"embed", "rerank"}) {
-        if (out["skillmatch"][task].contains("bfloat16") &&
-            out["pytorch"][task].contains("float32") && out["pytorch"][task].contains("bfloat16")) {
-          const double ours = out["skillmatch"][task]["bfloat16"];
-          std::printf("%s: skillmatch bfloat16 = %.2fx PyTorch bfloat16, %.2fx PyTorch float32\n",
-                      task, ours / out["pytorch"][task]["bfloat16"].get<double>(),
-                      ours / out["pytorch"][task]["float32"].get<double>());
-        }
-      }
+      auto cell = [](double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, v > 0 ? "%.1f" : "-", v);
+        return std::string(buf);
+      };
+      auto ratio = [](double a, double b) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, b > 0 ? "%.2fx" : "-", a / b);
+        return std::string(buf);
+      };
+      std::printf("%-7s %-9s %11.1f %11.1f %6.0f%% %11s %7s %11s %7s   %s\n", r.task.c_str(),
+                  r.dtype.c_str(), r.tokens_per_s, lim, lim > 0 ? 100 * r.tokens_per_s / lim : 0,
+                  cell(py).c_str(), ratio(r.tokens_per_s, py).c_str(), cell(ort).c_str(),
+                  ratio(r.tokens_per_s, ort).c_str(),
+                  diff >= 0 ? (std::to_string(diff).substr(0, 8)).c_str() : "-");
     }
     if (!json_out.empty()) {
       write_file_atomic(json_out, [&](std::FILE* f) { std::fputs(out.dump(2).c_str(), f); });

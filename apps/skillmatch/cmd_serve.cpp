@@ -23,9 +23,9 @@ void add_serve_command(CLI::App& app) {
   sub->add_option("-r,--reranker", o->reranker, "cross-encoder folder or Hugging Face id");
   sub->add_option("--template", o->passage_template, "passage template of the skill vectors")
       ->capture_default_str();
-  sub->add_option("--dtype", *dtype, "auto, float32 or bfloat16")
+  sub->add_option("--dtype", *dtype, "auto, float32, bfloat16 or int8")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "float32", "bfloat16"}));
+      ->check(CLI::IsMember({"auto", "float32", "bfloat16", "int8"}));
   sub->add_option("--host", o->host, "address to listen on")->capture_default_str();
   auto count = [sub](const std::string& flag, auto& target, std::size_t min, std::size_t max,
                      const std::string& help) {

@@ -7,7 +7,7 @@
 namespace skillmatch {
 namespace {
 
-const std::vector<std::string> kDTypes = {"auto", "float32", "bfloat16"};
+const std::vector<std::string> kDTypes = {"auto", "float32", "bfloat16", "int8"};
 
 // "L,A,D": BM25 weights of label, alternative labels and description.
 Bm25Weights parse_bm25_weights(const std::string& name, const std::string& text) {

@@ -97,9 +97,21 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
 
   // RoBERTa position ids: padding_idx + 1, + 2, ... for real tokens, padding_idx for padding.
   at::Tensor positions = at::cumsum(batch.mask, 1).mul_(batch.mask).add_(config_.pad_token_id);
-  at::Tensor x = add_norm(word_.index_select(0, batch.ids.reshape({-1})),
-                          position_.index_select(0, positions.reshape({-1})).add_(token_type0_),
-                          emb_ln_);  // [B*L, H]
+
+  // No work on padding: everything but attention is per token, so the rows of padding are left
+  // out ("packed" [T, C] tensors of the T real tokens) and put back, as zeros, only around the
+  // attention products, which need the [B, L] shape. A batch of one length needs neither.
+  const std::int64_t tokens = batch.mask.sum().item<std::int64_t>();
+  const bool padded = tokens < b * len;
+  const at::Tensor real = padded ? batch.mask.reshape({-1}).nonzero().squeeze(1) : at::Tensor();
+  auto pack = [&](const at::Tensor& t) { return padded ? t.index_select(0, real) : t; };
+  auto unpack = [&](const at::Tensor& t) {  // [T, C] -> [B*L, C]
+    return padded ? at::zeros({b * len, t.size(1)}, t.options()).index_copy_(0, real, t) : t;
+  };
+  at::Tensor x =
+      add_norm(word_.index_select(0, pack(batch.ids.reshape({-1}))),
+               position_.index_select(0, pack(positions.reshape({-1}))).add_(token_type0_),
+               emb_ln_);  // [T, H]
 
   // Additive attention mask [B, 1, 1, L]: 0 for tokens, the lowest finite value for padding.
   const double lowest = dtype_ == at::kBFloat16
@@ -113,7 +125,7 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
   const std::int64_t slice = std::max<std::int64_t>(1, kAttentionSliceBytes / per_sequence);
 
   for (const Layer& l : layers_) {
-    at::Tensor qkv = l.qkv.forward(x).view({b, len, 3, heads, d});
+    at::Tensor qkv = unpack(l.qkv.forward(x)).view({b, len, 3, heads, d});
     at::Tensor q = qkv.select(2, 0).transpose(1, 2);  // [B, heads, L, D]
     at::Tensor k = qkv.select(2, 1).transpose(1, 2);
     at::Tensor v = qkv.select(2, 2).transpose(1, 2);
@@ -122,7 +134,8 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
     // layer; slices of at most kAttentionSliceBytes stay in the heap and in cache.
     at::Tensor ctx;
     if (slice >= b) {
-      at::Tensor scores = at::matmul(q, k.transpose(-1, -2)).mul_(scale).add_(bias);
+      at::Tensor scores = at::matmul(q, k.transpose(-1, -2)).mul_(scale);
+      if (padded) scores.add_(bias);
       ctx = at::matmul(at::softmax(scores, -1), v).transpose(1, 2).reshape({b * len, h});
     } else {
       ctx = at::empty({b, len, heads, d}, x.options());
@@ -136,10 +149,10 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
       }
       ctx = ctx.view({b * len, h});
     }
-    at::Tensor a = add_norm(l.out.forward(ctx), x, l.ln1);
+    at::Tensor a = add_norm(l.out.forward(pack(ctx)), x, l.ln1);
     x = add_norm(l.ffn_out.forward(l.ffn_in.forward(a)), a, l.ln2);
   }
-  return x.view({b, len, h});
+  return unpack(x).view({b, len, h});
 }
 
 }  // namespace skillmatch

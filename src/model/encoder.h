@@ -33,8 +33,8 @@ class XlmrEncoder {
   XlmrEncoder(const ModelConfig& config, const WeightSource& weights, at::ScalarType dtype,
               LinearKind linear);
 
-  // Hidden states of the last layer, [B, L, H] in the compute dtype. Thread-safe (weights are
-  // read-only); call under c10::InferenceMode.
+  // Hidden states of the last layer, [B, L, H] in the compute dtype; rows of padding are zero
+  // (they are not computed). Thread-safe (weights are read-only); call under c10::InferenceMode.
   at::Tensor forward(const PaddedBatch& batch) const;
 
   at::ScalarType dtype() const noexcept { return dtype_; }
