@@ -122,7 +122,7 @@ TEST(Options, RefusalsNameTheOptionAndTheRange) {
   expect_error([&] { t.set(o, "mode", "fuzzy"); }, ErrorKind::kInvalidArgument,
                {"mode: expected dense, bm25 or hybrid, got 'fuzzy'"});
   expect_error([&] { t.set(o, "dtype", "float8"); }, ErrorKind::kInvalidArgument,
-               {"dtype: expected auto, float32 or bfloat16"});
+               {"dtype: expected auto, float32, bfloat16 or int8"});
   expect_error([&] { t.set(o, "bm25-weights", "0,0,0"); }, ErrorKind::kInvalidArgument,
                {"bm25-weights", "not all 0"});
   expect_error([&] { t.set(o, "colour", "blue"); }, ErrorKind::kInvalidArgument,
