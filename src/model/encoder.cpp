@@ -28,10 +28,15 @@ PaddedBatch pad_batch(const std::vector<TokenIds>& seqs, const std::vector<std::
 }
 
 XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::ScalarType dtype,
-                         LinearKind linear)
+                         LinearKind linear, const WeightCache* cache, WeightCacheWriter* writer)
     : config_(config), dtype_(dtype) {
   const std::int64_t h = config.hidden_size, f = config.intermediate_size;
-  word_ = w.get("embeddings.word_embeddings.weight", {config.vocab_size, h}, dtype);
+  if (cache) {
+    word_ = cache->tensor("word_embeddings", {config.vocab_size, h}, dtype);
+  } else {
+    word_ = w.get("embeddings.word_embeddings.weight", {config.vocab_size, h}, dtype);
+    if (writer) writer->add("word_embeddings", word_);
+  }
   position_ =
       w.get("embeddings.position_embeddings.weight", {config.max_position_embeddings, h}, dtype);
   token_type0_ =
@@ -41,9 +46,12 @@ XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::S
   // The linear layers are read in float32 and packed for their kind (see linear.h).
   // (Weights before biases, in separate statements: a shape error names the weight matrix.)
   auto dense = [&](const std::string& name, std::int64_t out, std::int64_t in, bool gelu) {
+    if (cache) return PackedLinear::load(*cache, name, out, in, linear, gelu);
     const at::Tensor weight = w.get(name + ".weight", {out, in}, at::kFloat);
     const at::Tensor bias = w.get(name + ".bias", {out}, at::kFloat);
-    return PackedLinear(weight, bias, linear, gelu);
+    PackedLinear l(weight, bias, linear, gelu);
+    if (writer) l.save(*writer, name);
+    return l;
   };
   for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) {
     const std::string p = "encoder.layer." + std::to_string(i) + ".";
@@ -54,10 +62,17 @@ XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::S
       }
       return at::cat(parts);
     };
-    const at::Tensor qkv_w = attention("weight", {h, h});
-    const at::Tensor qkv_b = attention("bias", {h});
+    auto qkv = [&] {
+      const std::string name = p + "attention.self.qkv";
+      if (cache) return PackedLinear::load(*cache, name, 3 * h, h, linear, false);
+      const at::Tensor qkv_w = attention("weight", {h, h});
+      const at::Tensor qkv_b = attention("bias", {h});
+      PackedLinear l(qkv_w, qkv_b, linear, false);
+      if (writer) l.save(*writer, name);
+      return l;
+    };
     layers_.push_back(Layer{
-        PackedLinear(qkv_w, qkv_b, linear, false),
+        qkv(),
         dense(p + "attention.output.dense", h, h, false),
         load_norm(w, p + "attention.output.LayerNorm"),
         dense(p + "intermediate.dense", f, h, true),

@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 
 #include "model/linear.h"
+#include "model/weight_cache.h"
 #include "model/weights.h"
 #include "skillmatch/model/model_config.h"
 #include "skillmatch/text/tokenizer.h"
@@ -30,8 +31,11 @@ class XlmrEncoder {
   // `dtype` is the type of the activations (float32 or bfloat16); `linear` the number type of the
   // linear layers' products (kFloat32 with float32 activations, kBFloat16 with bfloat16, kInt8
   // with either). Throws kUnsupported when the CPU cannot multiply that type.
+  // With `cache`, the word embeddings and the packed linear layers are taken from it (mapped, not
+  // read from `weights`); with `writer`, they are handed to it for a new cache file.
   XlmrEncoder(const ModelConfig& config, const WeightSource& weights, at::ScalarType dtype,
-              LinearKind linear);
+              LinearKind linear, const WeightCache* cache = nullptr,
+              WeightCacheWriter* writer = nullptr);
 
   // Hidden states of the last layer, [B, L, H] in the compute dtype; rows of padding are zero
   // (they are not computed). Thread-safe (weights are read-only); call under c10::InferenceMode.

@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "model/kernels.h"
+#include "model/weight_cache.h"
 #include "skillmatch/core/cpu.h"
 #include "skillmatch/core/error.h"
 
@@ -98,6 +99,19 @@ class MatmulCache {
 MatmulCache& matmul_cache() {
   static MatmulCache cache;
   return cache;
+}
+
+// The layout the kernel wants for [K, N] weights. It does not depend on the token count (checked
+// for 1 to 8,192 on AVX-512, AVX512-BF16 and VNNI kernels); any M picks it.
+dnnl::memory::desc packed_layout(LinearKind kind, bool gelu, std::int64_t k, std::int64_t n) {
+  const dnnl::memory::desc any({k, n}, weight_type(kind), tag::any);
+  try {
+    return MatmulCache::make(kind, gelu, 256, k, n, any).pd.weights_desc();
+  } catch (const dnnl::error& e) {
+    throw Error(
+        ErrorKind::kUnsupported,
+        std::string("oneDNN has no matrix product for this number type on this CPU: ") + e.what());
+  }
 }
 
 // ---------------------------------------------------------------- int8 kernels
@@ -252,6 +266,15 @@ struct PackedLinear::Packed {
   at::Tensor wsum;        // kInt8: [N] int32, sum of a row of quantised weights
 };
 
+std::string packing_variant(LinearKind kind) {
+  const dnnl_version_t* v = dnnl_version();
+  const char* name = kind == LinearKind::kInt8       ? "int8"
+                     : kind == LinearKind::kBFloat16 ? "bfloat16"
+                                                     : "float32";
+  return std::string(name) + " / " + cpu_features() + " / onednn " + std::to_string(v->major) +
+         "." + std::to_string(v->minor) + "." + std::to_string(v->patch) + " " + v->hash;
+}
+
 void quantize_weights_int8(const at::Tensor& w, at::Tensor& q, at::Tensor& scale) {
   SM_ASSERT(w.dim() == 2 && w.scalar_type() == at::kFloat);
   const at::Tensor wc = w.contiguous();
@@ -318,17 +341,7 @@ PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, Lin
   } else {
     src = weight.contiguous();
   }
-  // The layout the kernel wants does not depend on the token count (checked for 1 to 8,192 on
-  // AVX-512, AVX512-BF16 and VNNI kernels); any M picks it.
-  const dnnl::memory::desc any({k_, n_}, weight_type(kind), tag::any);
-  try {
-    const Matmul probe = MatmulCache::make(kind, gelu, 256, k_, n_, any);
-    p->md = probe.pd.weights_desc();
-  } catch (const dnnl::error& e) {
-    throw Error(
-        ErrorKind::kUnsupported,
-        std::string("oneDNN has no matrix product for this number type on this CPU: ") + e.what());
-  }
+  p->md = packed_layout(kind, gelu, k_, n_);
   p->weights = at::empty({static_cast<std::int64_t>(p->md.get_size())}, at::kByte);
   dnnl::stream stream(cpu_engine());
   dnnl::memory from(dnnl::memory::desc({k_, n_}, weight_type(kind), tag::ba), cpu_engine(),
@@ -337,6 +350,37 @@ PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, Lin
   dnnl::reorder(from, to).execute(stream, from, to);
   stream.wait();
   packed_ = std::move(p);
+}
+
+void PackedLinear::save(WeightCacheWriter& writer, const std::string& name) const {
+  writer.add(name + ".w", packed_->weights);
+  writer.add(name + ".b", packed_->bias);
+  if (kind_ == LinearKind::kInt8) {
+    writer.add(name + ".ws", packed_->wscale);
+    writer.add(name + ".wsum", packed_->wsum);
+  }
+}
+
+PackedLinear PackedLinear::load(const WeightCache& cache, const std::string& name, std::int64_t n,
+                                std::int64_t k, LinearKind kind, bool gelu) {
+  SM_CHECK(kind != LinearKind::kInt8 || cpu_has_int8_dot(), ErrorKind::kUnsupported,
+           "int8 needs a CPU with int8 dot-product instructions (AVX512-VNNI, AVX-VNNI or "
+           "AMX-INT8); this one has none: use --dtype bfloat16 or float32");
+  PackedLinear l;
+  l.k_ = k;
+  l.n_ = n;
+  l.kind_ = kind;
+  l.gelu_ = gelu;
+  auto p = std::make_shared<Packed>();
+  p->md = packed_layout(kind, gelu, k, n);
+  p->weights = cache.tensor(name + ".w", {static_cast<std::int64_t>(p->md.get_size())}, at::kByte);
+  p->bias = cache.tensor(name + ".b", {n}, at::kFloat);
+  if (kind == LinearKind::kInt8) {
+    p->wscale = cache.tensor(name + ".ws", {n}, at::kFloat);
+    p->wsum = cache.tensor(name + ".wsum", {n}, at::kInt);
+  }
+  l.packed_ = std::move(p);
+  return l;
 }
 
 at::Tensor PackedLinear::forward(const at::Tensor& x) const {

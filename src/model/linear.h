@@ -11,12 +11,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include <ATen/ATen.h>
 
 #include "skillmatch/core/cpu.h"  // cpu_has_int8_dot(): kInt8 is refused without it
 
 namespace skillmatch {
+
+class WeightCache;
+class WeightCacheWriter;
 
 enum class LinearKind {
   kFloat32,   // float32 weights and activations
@@ -36,6 +40,15 @@ class PackedLinear {
   // [M, N] tensor of x's dtype. M may be anything from 1 up.
   at::Tensor forward(const at::Tensor& x) const;
 
+  // The packed layer in a weight cache: blobs `name`.w (packed weights), .b (bias), and for int8
+  // .ws (weight scales) and .wsum (sums of quantised weight rows). save() keeps references to
+  // this layer's tensors in `writer`.
+  void save(WeightCacheWriter& writer, const std::string& name) const;
+  // The layer saved as `name`, its weights used in place from the mapping. The packed layout is
+  // re-derived for this CPU and must have the saved size; throws kCorrupt otherwise.
+  static PackedLinear load(const WeightCache& cache, const std::string& name, std::int64_t n,
+                           std::int64_t k, LinearKind kind, bool gelu);
+
   std::int64_t in_features() const noexcept { return k_; }
   std::int64_t out_features() const noexcept { return n_; }
   LinearKind kind() const noexcept { return kind_; }
@@ -43,11 +56,16 @@ class PackedLinear {
   struct Packed;  // the packed weights and their oneDNN layout (linear.cpp)
 
  private:
+  PackedLinear() = default;
   std::int64_t k_ = 0, n_ = 0;
   LinearKind kind_ = LinearKind::kFloat32;
   bool gelu_ = false;
   std::shared_ptr<const Packed> packed_;
 };
+
+// What the packed layout of a kind depends on besides the weights: the kind, the CPU's features
+// and oneDNN's version ("int8 avx512f avx512-vnni ... onednn 2.6.3"), for the weight cache.
+std::string packing_variant(LinearKind kind);
 
 // The int8 quantisation of kInt8, exposed for tests and the benchmark.
 // quantize_weights_int8: w [N, K] float32 -> q [N, K] int8 with scale[n] = max|w[n,:]| / 127

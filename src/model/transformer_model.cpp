@@ -3,6 +3,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "model/batching.h"
 #include "model/torch_runtime.h"
@@ -12,6 +13,59 @@
 namespace fs = std::filesystem;
 
 namespace skillmatch {
+namespace {
+
+fs::path weight_cache_dir(const InferenceOptions& options) {
+  std::string dir = options.weight_cache;
+  if (dir.empty()) {
+    if (const char* e = std::getenv("SKILLMATCH_WEIGHT_CACHE"); e && *e) dir = e;
+  }
+  if (dir == "off") return {};
+  if (!dir.empty()) return dir;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
+    return fs::path(x) / "skillmatch" / "weights";
+  }
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) return {};
+  return fs::path(home) / ".cache" / "skillmatch" / "weights";
+}
+
+// The encoder, from the weight cache when it has a valid file for these weights, this number
+// type and this CPU; otherwise converted from the weight file, and the cache file written.
+std::unique_ptr<XlmrEncoder> load_encoder(const ModelConfig& config, const WeightSource& weights,
+                                          at::ScalarType scalar, LinearKind linear,
+                                          const InferenceOptions& options) {
+  const fs::path dir = weight_cache_dir(options);
+  const fs::path source = weights.file();
+  std::error_code ec;
+  const auto size = fs::file_size(source, ec);
+  if (dir.empty() || ec || size < options.weight_cache_min_bytes) {
+    return std::make_unique<XlmrEncoder>(config, weights, scalar, linear);
+  }
+  const std::string variant = packing_variant(linear) + " / activations " +
+                              (scalar == at::kBFloat16 ? "bfloat16" : "float32") + " / format 1";
+  const std::string identity = WeightCache::identity(source, variant);
+  const fs::path file = WeightCache::file_in(dir, identity);
+  std::string why;
+  if (auto cache = WeightCache::open(file, identity, &why)) {
+    try {
+      return std::make_unique<XlmrEncoder>(config, weights, scalar, linear, cache.get());
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kCorrupt) throw;
+      // A blob of the wrong size: convert again and replace the file below.
+    }
+  }
+  WeightCacheWriter writer;
+  auto encoder = std::make_unique<XlmrEncoder>(config, weights, scalar, linear, nullptr, &writer);
+  try {
+    writer.write(file, identity);
+  } catch (const Error&) {
+    // A read-only or full cache directory costs only time.
+  }
+  return encoder;
+}
+
+}  // namespace
 
 std::unique_ptr<TransformerModel> TransformerModel::load(const ModelFolder& folder,
                                                          const InferenceOptions& options,
@@ -38,7 +92,7 @@ std::unique_ptr<TransformerModel> TransformerModel::load(const ModelFolder& fold
                                                       : LinearKind::kFloat32;
   const fs::path dir = folder.sentence_transformers().transformer_dir;
   WeightSource weights = WeightSource::open(dir, "embeddings.word_embeddings.weight");
-  auto encoder = std::make_unique<XlmrEncoder>(config, weights, scalar, linear);
+  auto encoder = load_encoder(config, weights, scalar, linear, options);
   auto model = std::unique_ptr<TransformerModel>(
       new TransformerModel{folder.dir(), folder.tokenizer_max_length(), std::move(config),
                            std::move(tokenizer), dtype, scalar, options, std::move(encoder)});
