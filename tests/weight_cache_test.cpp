@@ -94,8 +94,8 @@ TEST(WeightCache, TheCacheIsWhatLoadsAndAStaleOneIsNot) {
   const InferenceOptions o = cached(cache, DType::kFloat32);
   const Matrix ref = BiEncoder::load(model, o).embed(kTexts);
   const fs::path file = only_file(cache);
-  // Zero the cached word-embedding table in place (sizes unchanged): a load that now gives other
-  // numbers proves the table comes from the cache (its content is trusted once its identity
+  // Zero a cached, packed weight matrix in place (sizes unchanged): a load that now gives other
+  // numbers proves the layers come from the cache (its content is trusted once its identity
   // matches; the identity is what guards against stale files).
   {
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
@@ -105,7 +105,7 @@ TEST(WeightCache, TheCacheIsWhatLoadsAndAStaleOneIsNot) {
     std::memcpy(&len, head + 8, 8);
     std::string header(len, '\0');
     f.read(header.data(), static_cast<std::streamsize>(len));
-    const auto blob = nlohmann::json::parse(header)["blobs"]["word_embeddings"];
+    const auto blob = nlohmann::json::parse(header)["blobs"]["encoder.layer.0.output.dense.w"];
     const std::string zeros(blob[1].get<std::size_t>(), '\0');
     f.seekp(static_cast<std::streamoff>(blob[0].get<std::size_t>()));
     f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));

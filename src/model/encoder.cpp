@@ -31,10 +31,14 @@ XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::S
                          LinearKind linear, const WeightCache* cache, WeightCacheWriter* writer)
     : config_(config), dtype_(dtype) {
   const std::int64_t h = config.hidden_size, f = config.intermediate_size;
-  if (cache) {
+  // The word-embedding table (most of a base model's bytes, few of its rows used by any input):
+  // in place in the weight file when it is stored in the compute type, else from the cache.
+  const std::string word = "embeddings.word_embeddings.weight";
+  word_ = w.map(word, {config.vocab_size, h}, dtype);
+  if (!word_.defined() && cache) {
     word_ = cache->tensor("word_embeddings", {config.vocab_size, h}, dtype);
-  } else {
-    word_ = w.get("embeddings.word_embeddings.weight", {config.vocab_size, h}, dtype);
+  } else if (!word_.defined()) {
+    word_ = w.get(word, {config.vocab_size, h}, dtype);
     if (writer) writer->add("word_embeddings", word_);
   }
   position_ =

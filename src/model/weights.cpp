@@ -114,6 +114,22 @@ WeightSource WeightSource::open(const fs::path& dir, const std::string& anchor) 
                   " not found (with or without a roberta. prefix); is this an XLM-R model?");
 }
 
+at::Tensor WeightSource::map(const std::string& name, const std::vector<std::int64_t>& shape,
+                             at::ScalarType dtype) const {
+  if (!source_->safetensors) return {};
+  const TensorInfo* info = source_->safetensors->find(prefix_ + name);
+  if (!info || info->shape != shape) return {};
+  if ((info->dtype != TensorDType::kF32 || dtype != at::kFloat) &&
+      (info->dtype != TensorDType::kBF16 || dtype != at::kBFloat16)) {
+    return {};
+  }
+  const std::uint8_t* p = source_->safetensors->data(*info);
+  if (reinterpret_cast<std::uintptr_t>(p) % at::elementSize(dtype) != 0) return {};
+  std::shared_ptr<const Source> keep = source_;
+  return at::from_blob(
+      const_cast<std::uint8_t*>(p), shape, [keep](void*) {}, at::TensorOptions().dtype(dtype));
+}
+
 bool WeightSource::has(const std::string& name) const {
   return source_->has(prefix_ + name);
 }

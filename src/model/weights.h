@@ -25,6 +25,13 @@ class WeightSource {
                  at::ScalarType dtype) const;
   bool has(const std::string& name) const;
 
+  // The tensor `name` in place, over the memory-mapped safetensors file, when the file stores it
+  // as `dtype` with `shape` at an aligned offset: no copy, and only the pages that are read count
+  // (a 250,002-row embedding table of which inputs touch a few thousand rows). Read-only; keeps
+  // the file mapped while it lives. An undefined tensor when that is not possible.
+  at::Tensor map(const std::string& name, const std::vector<std::int64_t>& shape,
+                 at::ScalarType dtype) const;
+
   // The same file with no prefix: for tensors outside the base model, like `classifier.*`.
   WeightSource unprefixed() const {
     WeightSource w = *this;
