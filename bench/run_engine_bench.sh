@@ -28,4 +28,5 @@ cd "$out"
 "$repo/build/bench/skillmatch_bench_engine" \
   --embedder "$models/embedder-base-random" --reranker "$models/reranker-base-random" \
   --skills "$shared/data/esco_de_v1.1.0/all_skills_de.csv" \
-  --baseline "$repo/bench/pytorch_baseline.py" "${onnx[@]}" --json "$out/engine.json" "$@"
+  --baseline "$repo/bench/pytorch_baseline.py" "${onnx[@]}" --cli "$repo/build/skillmatch" \
+  --json "$out/engine.json" "$@"

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "model/simd.h"
 #include "skillmatch/core/error.h"
 
 namespace skillmatch {
@@ -28,44 +29,41 @@ inline std::uint16_t float_to_bf16(float f) {
   return static_cast<std::uint16_t>(bits >> 16);
 }
 
-// One row. `tmp` holds the float32 sums. The loops are written so that the compiler
-// vectorises them (16 independent partial sums, no reassociation needed); target_clones builds
-// an AVX-512, an AVX2 and a baseline version and picks one when the program starts.
+// One row. `tmp` holds the float32 sums a + b. Sums in 16 lanes, then across them (the order
+// is fixed, so results do not depend on the thread count).
 __attribute__((target_clones("avx512f", "avx2", "default"))) void add_layer_norm_row(
     const std::uint16_t* a, const std::uint16_t* b, const float* w, const float* bias,
     std::uint16_t* out, float* tmp, std::int64_t h, float eps) {
-  constexpr int kLanes = 16;
-  float acc[kLanes] = {};
-  std::int64_t i = 0;
-  for (; i + kLanes <= h; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) {
-      const float v = bf16_to_float(a[i + l]) + bf16_to_float(b[i + l]);
-      tmp[i + l] = v;
-      acc[l] += v;
-    }
+  using namespace simd;
+  const std::int64_t full = h / kLanes * kLanes;
+  f32x16 acc = {};
+  for (std::int64_t i = 0; i < full; i += kLanes) {
+    const f32x16 v = load16(a + i) + load16(b + i);
+    store16(v, tmp + i);
+    acc += v;
   }
   float sum = 0;
-  for (; i < h; ++i) {
+  for (std::int64_t i = full; i < h; ++i) {
     tmp[i] = bf16_to_float(a[i]) + bf16_to_float(b[i]);
     sum += tmp[i];
   }
   for (int l = 0; l < kLanes; ++l) sum += acc[l];
   const float mean = sum / static_cast<float>(h);
 
-  float acc2[kLanes] = {};
-  i = 0;
-  for (; i + kLanes <= h; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) {
-      const float d = tmp[i + l] - mean;
-      acc2[l] += d * d;
-    }
+  f32x16 acc2 = {};
+  for (std::int64_t i = 0; i < full; i += kLanes) {
+    const f32x16 d = load16(tmp + i) - mean;
+    acc2 += d * d;
   }
   float var = 0;
-  for (; i < h; ++i) var += (tmp[i] - mean) * (tmp[i] - mean);
+  for (std::int64_t i = full; i < h; ++i) var += (tmp[i] - mean) * (tmp[i] - mean);
   for (int l = 0; l < kLanes; ++l) var += acc2[l];
   const float rstd = 1.0f / std::sqrt(var / static_cast<float>(h) + eps);
 
-  for (std::int64_t k = 0; k < h; ++k) {
+  for (std::int64_t i = 0; i < full; i += kLanes) {
+    store16((load16(tmp + i) - mean) * rstd * load16(w + i) + load16(bias + i), out + i);
+  }
+  for (std::int64_t k = full; k < h; ++k) {
     out[k] = float_to_bf16((tmp[k] - mean) * rstd * w[k] + bias[k]);
   }
 }
