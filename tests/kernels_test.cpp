@@ -46,3 +46,37 @@ TEST(Kernels, AddLayerNormMatchesFloat32LayerNorm) {
 
 }  // namespace
 }  // namespace skillmatch
+
+namespace skillmatch {
+namespace {
+
+TEST(Kernels, ScaledMaskedSoftmaxMatchesTheFloat64Softmax) {
+  at::manual_seed(7);
+  for (at::ScalarType type : {at::kFloat, at::kBFloat16}) {
+    for (std::int64_t n : {1, 5, 16, 37, 52}) {
+      const at::Tensor x = (at::randn({3, 2, 4, n}) * 6).to(type);
+      at::Tensor mask = at::ones({3, n}, at::kLong);
+      if (n > 2) mask[1].narrow(0, n - 2, 2).zero_();  // two keys of padding in sequence 1
+      for (bool masked : {false, true}) {
+        at::Tensor ours = x.clone();
+        scaled_masked_softmax_(ours, 0.125, masked ? mask : at::Tensor());
+        at::Tensor logits = x.to(at::kDouble) * 0.125;
+        if (masked) {
+          logits = logits.masked_fill(mask.view({3, 1, 1, n}) == 0,
+                                      -std::numeric_limits<double>::infinity());
+        }
+        const at::Tensor ref = at::softmax(logits, -1);
+        // float32 exp to 2e-7 relative; bfloat16 output rounds to 2^-9 relative.
+        const double tol = type == at::kBFloat16 ? 4e-3 : 1e-6;
+        EXPECT_LT((ours.to(at::kDouble) - ref).abs().max().item<double>(), tol)
+            << at::toString(type) << " n=" << n << " masked=" << masked;
+        if (masked && n > 2) {  // padding gets exactly nothing
+          EXPECT_EQ(ours[1].narrow(-1, n - 2, 2).abs().max().item<double>(), 0.0);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace skillmatch

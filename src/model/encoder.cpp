@@ -132,11 +132,6 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
                position_.index_select(0, pack(positions.reshape({-1}))).add_(token_type0_),
                emb_ln_);  // [T, H]
 
-  // Additive attention mask [B, 1, 1, L]: 0 for tokens, the lowest finite value for padding.
-  const double lowest = dtype_ == at::kBFloat16
-                            ? -3.3895313892515355e38
-                            : static_cast<double>(std::numeric_limits<float>::lowest());
-  at::Tensor bias = (1 - batch.mask).to(dtype_).mul_(lowest).view({b, 1, 1, len});
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
   constexpr std::int64_t kAttentionSliceBytes = 16 << 20;
   const std::int64_t per_sequence =
@@ -153,18 +148,16 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
     // layer; slices of at most kAttentionSliceBytes stay in the heap and in cache.
     at::Tensor ctx;
     if (slice >= b) {
-      at::Tensor scores = at::matmul(q, k.transpose(-1, -2)).mul_(scale);
-      if (padded) scores.add_(bias);
-      ctx = at::matmul(at::softmax(scores, -1), v).transpose(1, 2).reshape({b * len, h});
+      at::Tensor scores = at::matmul(q, k.transpose(-1, -2));
+      scaled_masked_softmax_(scores, scale, padded ? batch.mask : at::Tensor());
+      ctx = at::matmul(scores, v).transpose(1, 2).reshape({b * len, h});
     } else {
       ctx = at::empty({b, len, heads, d}, x.options());
       for (std::int64_t s0 = 0; s0 < b; s0 += slice) {
         const std::int64_t n = std::min(slice, b - s0);
-        at::Tensor scores = at::matmul(q.narrow(0, s0, n), k.narrow(0, s0, n).transpose(-1, -2))
-                                .mul_(scale)
-                                .add_(bias.narrow(0, s0, n));
-        ctx.narrow(0, s0, n).copy_(
-            at::matmul(at::softmax(scores, -1), v.narrow(0, s0, n)).transpose(1, 2));
+        at::Tensor scores = at::matmul(q.narrow(0, s0, n), k.narrow(0, s0, n).transpose(-1, -2));
+        scaled_masked_softmax_(scores, scale, padded ? batch.mask.narrow(0, s0, n) : at::Tensor());
+        ctx.narrow(0, s0, n).copy_(at::matmul(scores, v.narrow(0, s0, n)).transpose(1, 2));
       }
       ctx = ctx.view({b * len, h});
     }

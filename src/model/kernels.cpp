@@ -74,7 +74,87 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void round_to_bf16(
   for (std::int64_t i = 0; i < n; ++i) out[i] = float_to_bf16(in[i]);
 }
 
+inline float load1(float v) {
+  return v;
+}
+inline float load1(std::uint16_t v) {
+  return bf16_to_float(v);
+}
+inline void store1(float v, float* p) {
+  *p = v;
+}
+inline void store1(float v, std::uint16_t* p) {
+  *p = float_to_bf16(v);
+}
+
+// One row of n scores: tmp receives scale * x (or -inf-like for masked keys), then the
+// exponentials; `keep` is 1 for a key and 0 for padding (nullptr: all keys).
+template <class T>
+__attribute__((target_clones("avx512f", "avx2", "default"))) void softmax_row(
+    T* row, const float* keep, float scale, float* tmp, std::int64_t n) {
+  using namespace simd;
+  const std::int64_t full = n / kLanes * kLanes;
+  constexpr float kMasked = -1e30f;
+  f32x16 vmx = f32x16{} + kMasked;
+  for (std::int64_t i = 0; i < full; i += kLanes) {
+    f32x16 v = load16(row + i) * scale;
+    if (keep) v = load16(keep + i) > 0.5f ? v : kMasked;
+    store16(v, tmp + i);
+    vmx = vmax(vmx, v);
+  }
+  float mx = kMasked;
+  for (std::int64_t i = full; i < n; ++i) {
+    tmp[i] = keep && keep[i] < 0.5f ? kMasked : load1(row[i]) * scale;
+    mx = std::max(mx, tmp[i]);
+  }
+  for (int l = 0; l < kLanes; ++l) mx = std::max(mx, vmx[l]);
+  f32x16 vsum = {};
+  for (std::int64_t i = 0; i < full; i += kLanes) {
+    f32x16 e = exp_nonpositive(load16(tmp + i) - mx);
+    if (keep) e = load16(keep + i) > 0.5f ? e : 0.0f;
+    store16(e, tmp + i);
+    vsum += e;
+  }
+  float sum = 0;
+  for (std::int64_t i = full; i < n; ++i) {
+    f32x16 e = exp_nonpositive(f32x16{} + (tmp[i] - mx));
+    tmp[i] = keep && keep[i] < 0.5f ? 0.0f : e[0];
+    sum += tmp[i];
+  }
+  for (int l = 0; l < kLanes; ++l) sum += vsum[l];
+  const float inv = sum > 0 ? 1.0f / sum : 0.0f;
+  for (std::int64_t i = 0; i < full; i += kLanes) store16(load16(tmp + i) * inv, row + i);
+  for (std::int64_t i = full; i < n; ++i) store1(tmp[i] * inv, row + i);
+}
+
 }  // namespace
+
+void scaled_masked_softmax_(at::Tensor& scores, double scale, const at::Tensor& mask) {
+  SM_ASSERT(scores.dim() == 4 && scores.is_contiguous());
+  SM_ASSERT(scores.scalar_type() == at::kFloat || scores.scalar_type() == at::kBFloat16);
+  const std::int64_t b = scores.size(0), per_batch = scores.size(1) * scores.size(2),
+                     n = scores.size(3);
+  at::Tensor keep;
+  if (mask.defined()) {
+    SM_ASSERT(mask.dim() == 2 && mask.size(0) == b && mask.size(1) == n);
+    keep = mask.to(at::kFloat).contiguous();
+  }
+  const float* pk = keep.defined() ? keep.data_ptr<float>() : nullptr;
+  const bool bf16 = scores.scalar_type() == at::kBFloat16;
+  void* base = scores.data_ptr();
+  const auto fscale = static_cast<float>(scale);
+  at::parallel_for(0, b * per_batch, 64, [&](std::int64_t begin, std::int64_t end) {
+    std::vector<float> tmp(static_cast<std::size_t>(n));
+    for (std::int64_t r = begin; r < end; ++r) {
+      const float* k = pk ? pk + (r / per_batch) * n : nullptr;
+      if (bf16) {
+        softmax_row(static_cast<std::uint16_t*>(base) + r * n, k, fscale, tmp.data(), n);
+      } else {
+        softmax_row(static_cast<float*>(base) + r * n, k, fscale, tmp.data(), n);
+      }
+    }
+  });
+}
 
 at::Tensor float_to_bfloat16(const at::Tensor& t) {
   SM_ASSERT(t.scalar_type() == at::kFloat);
