@@ -199,6 +199,25 @@ TEST(PackedLinear, ConcurrentCallsGiveTheSerialResults) {
   }
 }
 
+TEST(BatchedMatmul, ReadsStridedViewsInPlaceAndMatchesTheExactProduct) {
+  at::manual_seed(17);
+  for (at::ScalarType type : {at::kFloat, at::kBFloat16}) {
+    // As in attention: [B, L, 3, heads, D] split into transposed views of the heads.
+    const at::Tensor qkv = at::randn({3, 7, 3, 2, 16}).to(type);
+    const at::Tensor q = qkv.select(2, 0).transpose(1, 2), k = qkv.select(2, 1).transpose(1, 2);
+    const at::Tensor s = batched_matmul(q, k.transpose(-1, -2));
+    ASSERT_EQ(s.sizes(), (std::vector<std::int64_t>{3, 2, 7, 7}));
+    EXPECT_TRUE(s.is_contiguous());
+    const at::Tensor ref = at::matmul(q.to(at::kDouble), k.to(at::kDouble).transpose(-1, -2));
+    const double tol = type == at::kBFloat16 ? 1.0 / 128 : 1e-5;
+    EXPECT_TRUE(((s.to(at::kDouble) - ref).abs() <= ref.abs() * tol + 1e-4).all().item<bool>())
+        << at::toString(type);
+    const at::Tensor narrow =
+        batched_matmul(q.narrow(0, 1, 2), k.narrow(0, 1, 2).transpose(-1, -2));
+    EXPECT_TRUE(at::equal(narrow, s.narrow(0, 1, 2))) << "a slice of the batch, offset views";
+  }
+}
+
 TEST(PackedLinear, EmptyBatchGivesAnEmptyResult) {
   const PackedLinear lin(at::randn({8, 16}), at::randn({8}), LinearKind::kFloat32, false);
   EXPECT_EQ(lin.forward(at::empty({0, 16})).sizes(), (std::vector<std::int64_t>{0, 8}));

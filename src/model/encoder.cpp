@@ -148,16 +148,17 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
     // layer; slices of at most kAttentionSliceBytes stay in the heap and in cache.
     at::Tensor ctx;
     if (slice >= b) {
-      at::Tensor scores = at::matmul(q, k.transpose(-1, -2));
+      at::Tensor scores = batched_matmul(q, k.transpose(-1, -2));
       scaled_masked_softmax_(scores, scale, padded ? batch.mask : at::Tensor());
-      ctx = at::matmul(scores, v).transpose(1, 2).reshape({b * len, h});
+      ctx = batched_matmul(scores, v).transpose(1, 2).reshape({b * len, h});
     } else {
       ctx = at::empty({b, len, heads, d}, x.options());
       for (std::int64_t s0 = 0; s0 < b; s0 += slice) {
         const std::int64_t n = std::min(slice, b - s0);
-        at::Tensor scores = at::matmul(q.narrow(0, s0, n), k.narrow(0, s0, n).transpose(-1, -2));
+        at::Tensor scores =
+            batched_matmul(q.narrow(0, s0, n), k.narrow(0, s0, n).transpose(-1, -2));
         scaled_masked_softmax_(scores, scale, padded ? batch.mask.narrow(0, s0, n) : at::Tensor());
-        ctx.narrow(0, s0, n).copy_(at::matmul(scores, v.narrow(0, s0, n)).transpose(1, 2));
+        ctx.narrow(0, s0, n).copy_(batched_matmul(scores, v.narrow(0, s0, n)).transpose(1, 2));
       }
       ctx = ctx.view({b * len, h});
     }

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <vector>
 
 #include "model/kernels.h"
 #include "model/simd.h"
@@ -97,6 +98,38 @@ class MatmulCache {
   using Key = std::tuple<int, bool, std::int64_t, std::int64_t, std::int64_t>;
   std::mutex mutex_;
   std::map<Key, std::shared_ptr<const Matmul>> map_;
+};
+
+// Batched products keyed by their dims and strides (attention: a handful of shapes per batch).
+class BatchedCache {
+ public:
+  std::shared_ptr<const Matmul> get(const at::Tensor& a, const at::Tensor& b) {
+    std::vector<std::int64_t> key = {static_cast<std::int64_t>(a.scalar_type())};
+    for (const at::Tensor* t : {&a, &b}) {
+      key.insert(key.end(), t->sizes().begin(), t->sizes().end());
+      key.insert(key.end(), t->strides().begin(), t->strides().end());
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = map_.find(key);
+    if (it != map_.end()) return it->second;
+    if (map_.size() >= 4096) map_.clear();
+    const dt type = a.scalar_type() == at::kBFloat16 ? dt::bf16 : dt::f32;
+    auto md = [&](const at::Tensor& t) {
+      return dnnl::memory::desc(dnnl::memory::dims(t.sizes().begin(), t.sizes().end()), type,
+                                dnnl::memory::dims(t.strides().begin(), t.strides().end()));
+    };
+    const dnnl::memory::desc dst({a.size(0), a.size(1), a.size(2), b.size(3)}, type, tag::abcd);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(md(a), md(b), dst), attr, cpu_engine());
+    auto made = std::make_shared<Matmul>(Matmul{pd, dnnl::matmul(pd)});
+    map_.emplace(std::move(key), made);
+    return made;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::vector<std::int64_t>, std::shared_ptr<const Matmul>> map_;
 };
 
 MatmulCache& matmul_cache() {
@@ -206,6 +239,28 @@ struct PackedLinear::Packed {
   at::Tensor wscale;      // kInt8: [N] float32, per output channel
   at::Tensor wsum;        // kInt8: [N] int32, sum of a row of quantised weights
 };
+
+at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
+  SM_ASSERT(a.dim() == 4 && b.dim() == 4 && a.scalar_type() == b.scalar_type());
+  SM_ASSERT(a.size(0) == b.size(0) && a.size(1) == b.size(1) && a.size(3) == b.size(2));
+  SM_ASSERT(a.scalar_type() == at::kFloat || a.scalar_type() == at::kBFloat16);
+  at::Tensor out = at::empty({a.size(0), a.size(1), a.size(2), b.size(3)}, a.options());
+  if (out.numel() == 0) return out;
+  static BatchedCache cache;
+  const std::shared_ptr<const Matmul> mm = cache.get(a, b);
+  at::Tensor scratch =
+      at::empty({static_cast<std::int64_t>(mm->pd.scratchpad_desc().get_size())}, at::kByte);
+  dnnl::engine& eng = cpu_engine();
+  dnnl::stream stream(eng);
+  mm->prim.execute(
+      stream,
+      {{DNNL_ARG_SRC, dnnl::memory(mm->pd.src_desc(), eng, a.data_ptr())},
+       {DNNL_ARG_WEIGHTS, dnnl::memory(mm->pd.weights_desc(), eng, b.data_ptr())},
+       {DNNL_ARG_DST, dnnl::memory(mm->pd.dst_desc(), eng, out.data_ptr())},
+       {DNNL_ARG_SCRATCHPAD, dnnl::memory(mm->pd.scratchpad_desc(), eng, scratch.data_ptr())}});
+  stream.wait();
+  return out;
+}
 
 std::string packing_variant(LinearKind kind) {
   const dnnl_version_t* v = dnnl_version();

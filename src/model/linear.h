@@ -63,6 +63,12 @@ class PackedLinear {
   std::shared_ptr<const Packed> packed_;
 };
 
+// a @ b for 4-D float32 or bfloat16 tensors of any strides (views such as the transposed heads
+// of attention are read in place): a [B, H, M, K], b [B, H, K, N] -> a new contiguous
+// [B, H, M, N] of a's dtype, on oneDNN's batched matmul (libtorch's float32 batched product
+// goes through a generic BLAS here). Thread-safe.
+at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b);
+
 // What the packed layout of a kind depends on besides the weights: the kind, the CPU's features
 // and oneDNN's version ("int8 avx512f avx512-vnni ... onednn 2.6.3"), for the weight cache.
 std::string packing_variant(LinearKind kind);
