@@ -87,14 +87,18 @@ inline void store1(float v, std::uint16_t* p) {
   *p = float_to_bf16(v);
 }
 
-// One row of n scores: tmp receives scale * x (or -inf-like for masked keys), then the
-// exponentials; `keep` is 1 for a key and 0 for padding (nullptr: all keys).
+// One row of n scores, through `tmp` (room for n rounded up to 16 floats): scale * x, or a large
+// negative value for masked keys and the lanes past n; then the exponentials, zero there. `keep`
+// is 1 for a key and 0 for padding (nullptr: all keys).
 template <class T>
 __attribute__((target_clones("avx512f", "avx2", "default"))) void softmax_row(
     T* row, const float* keep, float scale, float* tmp, std::int64_t n) {
   using namespace simd;
-  const std::int64_t full = n / kLanes * kLanes;
+  const std::int64_t full = n / kLanes * kLanes, padded = (n + kLanes - 1) / kLanes * kLanes;
   constexpr float kMasked = -1e30f;
+  for (std::int64_t i = full; i < padded; ++i) {
+    tmp[i] = i < n && !(keep && keep[i] < 0.5f) ? load1(row[i]) * scale : kMasked;
+  }
   f32x16 vmx = f32x16{} + kMasked;
   for (std::int64_t i = 0; i < full; i += kLanes) {
     f32x16 v = load16(row + i) * scale;
@@ -102,25 +106,17 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void softmax_row(
     store16(v, tmp + i);
     vmx = vmax(vmx, v);
   }
+  if (full < padded) vmx = vmax(vmx, load16(tmp + full));
   float mx = kMasked;
-  for (std::int64_t i = full; i < n; ++i) {
-    tmp[i] = keep && keep[i] < 0.5f ? kMasked : load1(row[i]) * scale;
-    mx = std::max(mx, tmp[i]);
-  }
   for (int l = 0; l < kLanes; ++l) mx = std::max(mx, vmx[l]);
   f32x16 vsum = {};
-  for (std::int64_t i = 0; i < full; i += kLanes) {
-    f32x16 e = exp_nonpositive(load16(tmp + i) - mx);
-    if (keep) e = load16(keep + i) > 0.5f ? e : 0.0f;
+  for (std::int64_t i = 0; i < padded; i += kLanes) {
+    const f32x16 x = load16(tmp + i);
+    const f32x16 e = x > 0.5f * kMasked ? exp_nonpositive(x - mx) : 0.0f;  // masked: exactly 0
     store16(e, tmp + i);
     vsum += e;
   }
   float sum = 0;
-  for (std::int64_t i = full; i < n; ++i) {
-    f32x16 e = exp_nonpositive(f32x16{} + (tmp[i] - mx));
-    tmp[i] = keep && keep[i] < 0.5f ? 0.0f : e[0];
-    sum += tmp[i];
-  }
   for (int l = 0; l < kLanes; ++l) sum += vsum[l];
   const float inv = sum > 0 ? 1.0f / sum : 0.0f;
   for (std::int64_t i = 0; i < full; i += kLanes) store16(load16(tmp + i) * inv, row + i);
@@ -144,7 +140,7 @@ void scaled_masked_softmax_(at::Tensor& scores, double scale, const at::Tensor& 
   void* base = scores.data_ptr();
   const auto fscale = static_cast<float>(scale);
   at::parallel_for(0, b * per_batch, 64, [&](std::int64_t begin, std::int64_t end) {
-    std::vector<float> tmp(static_cast<std::size_t>(n));
+    std::vector<float> tmp(static_cast<std::size_t>((n + 15) / 16 * 16));
     for (std::int64_t r = begin; r < end; ++r) {
       const float* k = pk ? pk + (r / per_batch) * n : nullptr;
       if (bf16) {
