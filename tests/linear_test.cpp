@@ -157,6 +157,28 @@ TEST(PackedLinear, Int8ComputesTheProductOfItsQuantisedOperands) {
   }
 }
 
+TEST(PackedLinear, Int8QuantisedHandOverEqualsTheTwoStepPath) {
+  if (!cpu_has_int8_dot()) GTEST_SKIP() << "no VNNI/AMX on this CPU";
+  at::manual_seed(18);
+  const at::Tensor w = at::randn({200, 48}) * 0.1, b = at::randn({200});
+  const PackedLinear lin(w, b, LinearKind::kInt8, true);
+  const at::Tensor x = at::randn({37, 48});
+  // forward_quantized = quantize_rows_uint8(forward(x)) when forward's output is float32.
+  const QuantizedRows fused = lin.forward_quantized(x);
+  QuantizedRows two_step;
+  quantize_rows_uint8(lin.forward(x), two_step.q, two_step.scale, two_step.zero);
+  EXPECT_TRUE(at::equal(fused.q, two_step.q));
+  EXPECT_TRUE(at::equal(fused.scale, two_step.scale));
+  EXPECT_TRUE(at::equal(fused.zero, two_step.zero));
+  // forward(quantised rows) = forward(x) for the rows x quantises to.
+  QuantizedRows in;
+  quantize_rows_uint8(x, in.q, in.scale, in.zero);
+  EXPECT_TRUE(at::equal(lin.forward(in, at::kFloat), lin.forward(x)));
+  // The same sums, rounded to bfloat16 at the end instead.
+  EXPECT_TRUE(
+      at::equal(lin.forward(in, at::kBFloat16), lin.forward(in, at::kFloat).to(at::kBFloat16)));
+}
+
 TEST(PackedLinear, Int8GeluIsTheExactFormOnExtremeInputs) {
   if (!cpu_has_int8_dot()) GTEST_SKIP() << "no VNNI/AMX on this CPU";
   // An identity-like layer (K = N, weights on the diagonal) passes chosen values to the GELU:

@@ -163,7 +163,11 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
       ctx = ctx.view({b * len, h});
     }
     at::Tensor a = add_norm(l.out.forward(pack(ctx)), x, l.ln1);
-    x = add_norm(l.ffn_out.forward(l.ffn_in.forward(a)), a, l.ln2);
+    // int8: the FFN's 3,072-wide GELU output goes on quantised, never written as activations.
+    at::Tensor ffn = l.ffn_in.kind() == LinearKind::kInt8
+                         ? l.ffn_out.forward(l.ffn_in.forward_quantized(a), dtype_)
+                         : l.ffn_out.forward(l.ffn_in.forward(a));
+    x = add_norm(ffn, a, l.ln2);
   }
   return unpack(x).view({b, len, h});
 }

@@ -379,19 +379,11 @@ PackedLinear PackedLinear::load(const WeightCache& cache, const std::string& nam
   return l;
 }
 
-at::Tensor PackedLinear::forward(const at::Tensor& x) const {
-  SM_ASSERT(x.dim() == 2 && x.size(1) == k_ && x.is_contiguous());
-  const std::int64_t m = x.size(0);
+at::Tensor PackedLinear::matmul(const at::Tensor& src, const at::TensorOptions& dst_options) const {
+  const std::int64_t m = src.size(0);
   const bool int8 = kind_ == LinearKind::kInt8;
-  SM_ASSERT(int8
-                ? (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16)
-                : x.scalar_type() == (kind_ == LinearKind::kBFloat16 ? at::kBFloat16 : at::kFloat));
-  if (m == 0) return at::empty({0, n_}, x.options());
-
-  at::Tensor src = x, xscale, xzero;
-  if (int8) quantize_rows_uint8(x, src, xscale, xzero);
   const std::shared_ptr<const Matmul> mm = matmul_cache().get(kind_, gelu_, m, k_, n_, packed_->md);
-  at::Tensor dst = at::empty({m, n_}, int8 ? at::TensorOptions(at::kInt) : x.options());
+  at::Tensor dst = at::empty({m, n_}, int8 ? at::TensorOptions(at::kInt) : dst_options);
   at::Tensor scratch =
       at::empty({static_cast<std::int64_t>(mm->pd.scratchpad_desc().get_size())}, at::kByte);
   dnnl::engine& eng = cpu_engine();
@@ -407,16 +399,36 @@ at::Tensor PackedLinear::forward(const at::Tensor& x) const {
   }
   mm->prim.execute(stream, args);
   stream.wait();
-  if (!int8) return dst;
+  return dst;
+}
 
-  at::Tensor out = at::empty({m, n_}, x.options());
-  const auto* acc = dst.data_ptr<std::int32_t>();
-  const float* ps = xscale.data_ptr<float>();
-  const auto* pz = xzero.data_ptr<std::int32_t>();
+at::Tensor PackedLinear::forward(const at::Tensor& x) const {
+  SM_ASSERT(x.dim() == 2 && x.size(1) == k_ && x.is_contiguous());
+  if (kind_ == LinearKind::kInt8) {
+    SM_ASSERT(x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16);
+    QuantizedRows in;
+    quantize_rows_uint8(x, in.q, in.scale, in.zero);
+    return forward(in, x.scalar_type());
+  }
+  SM_ASSERT(x.scalar_type() == (kind_ == LinearKind::kBFloat16 ? at::kBFloat16 : at::kFloat));
+  if (x.size(0) == 0) return at::empty({0, n_}, x.options());
+  return matmul(x, x.options());
+}
+
+at::Tensor PackedLinear::forward(const QuantizedRows& x, at::ScalarType out_type) const {
+  SM_ASSERT(kind_ == LinearKind::kInt8 && x.q.dim() == 2 && x.q.size(1) == k_);
+  SM_ASSERT(out_type == at::kFloat || out_type == at::kBFloat16);
+  const std::int64_t m = x.q.size(0);
+  at::Tensor out = at::empty({m, n_}, out_type);
+  if (m == 0) return out;
+  const at::Tensor acc_t = matmul(x.q, {});
+  const auto* acc = acc_t.data_ptr<std::int32_t>();
+  const float* ps = x.scale.data_ptr<float>();
+  const auto* pz = x.zero.data_ptr<std::int32_t>();
   const float* ws = packed_->wscale.data_ptr<float>();
   const auto* wsum = packed_->wsum.data_ptr<std::int32_t>();
   const float* b = packed_->bias.data_ptr<float>();
-  const bool bf16 = x.scalar_type() == at::kBFloat16;
+  const bool bf16 = out_type == at::kBFloat16;
   void* po = out.data_ptr();
   const std::int64_t n = n_;
   const bool gelu = gelu_;
@@ -432,6 +444,41 @@ at::Tensor PackedLinear::forward(const at::Tensor& x) const {
         gelu ? dequantize_row<true>(a, pz[r], ps[r], ws, wsum, b, o, n)
              : dequantize_row<false>(a, pz[r], ps[r], ws, wsum, b, o, n);
       }
+    }
+  });
+  return out;
+}
+
+QuantizedRows PackedLinear::forward_quantized(const at::Tensor& x) const {
+  SM_ASSERT(kind_ == LinearKind::kInt8 && x.dim() == 2 && x.size(1) == k_ && x.is_contiguous());
+  QuantizedRows in, out;
+  quantize_rows_uint8(x, in.q, in.scale, in.zero);
+  const std::int64_t m = x.size(0);
+  out.q = at::empty({m, n_}, at::kByte);
+  out.scale = at::empty({m}, at::kFloat);
+  out.zero = at::empty({m}, at::kInt);
+  if (m == 0) return out;
+  const at::Tensor acc_t = matmul(in.q, {});
+  const auto* acc = acc_t.data_ptr<std::int32_t>();
+  const float* ps = in.scale.data_ptr<float>();
+  const auto* pz = in.zero.data_ptr<std::int32_t>();
+  const float* ws = packed_->wscale.data_ptr<float>();
+  const auto* wsum = packed_->wsum.data_ptr<std::int32_t>();
+  const float* b = packed_->bias.data_ptr<float>();
+  auto* oq = out.q.data_ptr<std::uint8_t>();
+  float* os = out.scale.data_ptr<float>();
+  auto* oz = out.zero.data_ptr<std::int32_t>();
+  const std::int64_t n = n_;
+  const bool gelu = gelu_;
+  // Each output row goes through a float32 row that stays in L1 (12 KiB for 3,072 columns): the
+  // [M, N] activations are never written, only their uint8 form.
+  at::parallel_for(0, m, 8, [&](std::int64_t begin, std::int64_t end) {
+    std::vector<float> row(static_cast<std::size_t>(n));
+    for (std::int64_t r = begin; r < end; ++r) {
+      const std::int32_t* a = acc + r * n;
+      gelu ? dequantize_row<true>(a, pz[r], ps[r], ws, wsum, b, row.data(), n)
+           : dequantize_row<false>(a, pz[r], ps[r], ws, wsum, b, row.data(), n);
+      quantize_row(row.data(), n, oq + r * n, os + r, oz + r);
     }
   });
   return out;

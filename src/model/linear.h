@@ -30,6 +30,12 @@ enum class LinearKind {
               // int32 accumulation; activations in and out are float32 or bfloat16
 };
 
+// Rows quantised for a kInt8 layer by quantize_rows_uint8's rule: q [M, K] uint8, scale [M]
+// float32, zero [M] int32.
+struct QuantizedRows {
+  at::Tensor q, scale, zero;
+};
+
 class PackedLinear {
  public:
   // `weight` [N, K] and `bias` [N] are float32 (as stored in a checkpoint; converted here).
@@ -39,6 +45,14 @@ class PackedLinear {
   // x: [M, K], contiguous. kFloat32 takes float32, kBFloat16 bfloat16, kInt8 either. Returns a new
   // [M, N] tensor of x's dtype. M may be anything from 1 up.
   at::Tensor forward(const at::Tensor& x) const;
+
+  // kInt8 only. From rows already quantised, to a new [M, N] tensor of `out_type` (float32 or
+  // bfloat16).
+  at::Tensor forward(const QuantizedRows& x, at::ScalarType out_type) const;
+  // kInt8 only. Like forward(x), but the output rows are handed on quantised for a next kInt8
+  // layer (from their float32 values, before any rounding to bfloat16): no [M, N] activation
+  // tensor is written (the FFN's 3,072-wide GELU output).
+  QuantizedRows forward_quantized(const at::Tensor& x) const;
 
   // The packed layer in a weight cache: blobs `name`.w (packed weights), .b (bias), and for int8
   // .ws (weight scales) and .wsum (sums of quantised weight rows). save() keeps references to
@@ -57,6 +71,9 @@ class PackedLinear {
 
  private:
   PackedLinear() = default;
+  // The product of `src` (kind's input type; uint8 for kInt8) with the packed weights: for
+  // float kinds with bias and GELU, of dst_options' type; for kInt8 the raw int32 sums.
+  at::Tensor matmul(const at::Tensor& src, const at::TensorOptions& dst_options) const;
   std::int64_t k_ = 0, n_ = 0;
   LinearKind kind_ = LinearKind::kFloat32;
   bool gelu_ = false;
