@@ -15,7 +15,11 @@
 #include <filesystem>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "matmul_limit.h"
 #include "skillmatch/core/csv.h"
+#include "skillmatch/core/io.h"
 #include "skillmatch/engine.h"
 
 using namespace skillmatch;
@@ -77,6 +81,22 @@ int main(int argc, char** argv) {
         "index: %zu skills in %.2f s (%.1f skills/s; %zu taken from the model's "
         "skill-vectors.bin)\n",
         st.skills, index_s, double(st.skills) / index_s, st.precomputed);
+    // Against the machine's limit: the model's linear layers at a batch of 32 passages of the
+    // mean length, this number type, this run (matmul_limit.h).
+    if (st.embedded > 0 && st.tokens > 0) {
+      const auto config = nlohmann::json::parse(read_file(fs::path(embedder) / "config.json"));
+      const std::int64_t h = config.at("hidden_size"), f = config.at("intermediate_size"),
+                         layers = config.at("num_hidden_layers");
+      const auto m = static_cast<std::int64_t>(32 * st.tokens / st.embedded);
+      const bench::MatmulRate rate = bench::measure_matmul_rate(dtype_name(info.dtype), m, h, f, 3);
+      const double limit_s =
+          double(st.tokens) * bench::linear_flops_per_token(h, f, layers) / (rate.gflops * 1e9);
+      std::printf(
+          "index: %zu tokens at %.0f tokens/s; the limit (%.0f GFLOP/s, %s) allows %.1f s: "
+          "%.0f%% of it\n",
+          st.tokens, double(st.tokens) / index_s, rate.gflops, rate.how.c_str(), limit_s,
+          100 * limit_s / index_s);
+    }
 
     std::vector<std::string> texts;
     {

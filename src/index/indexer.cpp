@@ -110,7 +110,9 @@ IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIde
     const std::size_t end = std::min(passages.size(), begin + chunk);
     const std::vector<std::string> part(passages.begin() + static_cast<std::ptrdiff_t>(begin),
                                         passages.begin() + static_cast<std::ptrdiff_t>(end));
-    const Matrix m = encoder.embed(part);
+    const std::vector<TokenIds> part_ids = encoder.tokenize(part);
+    for (const TokenIds& t : part_ids) stats.tokens += t.size();
+    const Matrix m = encoder.embed_tokens(part_ids);
     store.append({ids.begin() + static_cast<std::ptrdiff_t>(begin),
                   ids.begin() + static_cast<std::ptrdiff_t>(end)},
                  {hashes.begin() + static_cast<std::ptrdiff_t>(begin),

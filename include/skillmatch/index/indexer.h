@@ -27,6 +27,7 @@ struct IndexStats {
   std::size_t embedded = 0;     // new or changed passages embedded in this run
   std::size_t reused = 0;       // already in the vector file with the same passage
   std::size_t precomputed = 0;  // taken from the precomputed vectors (not embedded)
+  std::size_t tokens = 0;       // token ids of the passages embedded in this run
   // The precomputed vectors disagreed with the model on a probe (another tokenizer or pooling
   // than they were made with): none was taken, everything was embedded.
   bool precomputed_rejected = false;
