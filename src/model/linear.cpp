@@ -9,7 +9,6 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <tuple>
 #include <vector>
 
 #include "model/kernels.h"
@@ -47,90 +46,71 @@ dt weight_type(LinearKind kind) {
   return kind == LinearKind::kInt8 ? dt::s8 : activation_type(kind);
 }
 
-// The matmul for one (kind, M, K, N, gelu) with the weights in `packed` layout. oneDNN's own
-// primitive cache would find the kernel too, but only after a primitive_desc was built again
-// (tens of microseconds per call); this map hands it out directly. Entries are a few KiB: the map
-// is cleared when it grows past kMaxEntries distinct token counts.
+// A matmul primitive and its description (what its memory must look like).
 struct Matmul {
   dnnl::matmul::primitive_desc pd;
   dnnl::matmul prim;
 };
 
+// Matmul primitives by a key of their shapes (and strides). oneDNN's own primitive cache would
+// find the kernel too, but only after a primitive_desc was built again (tens of microseconds per
+// call); this map hands it out directly. Entries are a few KiB: the map is cleared when it grows
+// past kMaxEntries (distinct token counts and batch shapes).
 class MatmulCache {
  public:
-  std::shared_ptr<const Matmul> get(LinearKind kind, bool gelu, std::int64_t m, std::int64_t k,
-                                    std::int64_t n, const dnnl::memory::desc& packed) {
-    const Key key{static_cast<int>(kind), gelu, m, k, n};
+  template <class Make>
+  std::shared_ptr<const Matmul> get(std::vector<std::int64_t> key, Make&& make) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = map_.find(key);
     if (it != map_.end()) return it->second;
     if (map_.size() >= kMaxEntries) map_.clear();
-    auto made = std::make_shared<Matmul>(make(kind, gelu, m, k, n, packed));
-    map_.emplace(key, made);
-    return made;
-  }
-
-  static Matmul make(LinearKind kind, bool gelu, std::int64_t m, std::int64_t k, std::int64_t n,
-                     const dnnl::memory::desc& weights) {
-    const dt act = activation_type(kind);
-    const dnnl::memory::desc src({m, k}, act, tag::ab);
-    const dnnl::memory::desc dst({m, n}, kind == LinearKind::kInt8 ? dt::s32 : act, tag::ab);
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    if (gelu && kind != LinearKind::kInt8) {
-      dnnl::post_ops ops;
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
-      attr.set_post_ops(ops);
-    }
-    dnnl::matmul::primitive_desc pd =
-        kind == LinearKind::kInt8
-            ? dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, dst), attr,
-                                           cpu_engine())
-            : dnnl::matmul::primitive_desc(
-                  dnnl::matmul::desc(src, weights, dnnl::memory::desc({1, n}, dt::f32, tag::ab),
-                                     dst),
-                  attr, cpu_engine());
-    return Matmul{pd, dnnl::matmul(pd)};
-  }
-
- private:
-  static constexpr std::size_t kMaxEntries = 4096;
-  using Key = std::tuple<int, bool, std::int64_t, std::int64_t, std::int64_t>;
-  std::mutex mutex_;
-  std::map<Key, std::shared_ptr<const Matmul>> map_;
-};
-
-// Batched products keyed by their dims and strides (attention: a handful of shapes per batch).
-class BatchedCache {
- public:
-  std::shared_ptr<const Matmul> get(const at::Tensor& a, const at::Tensor& b) {
-    std::vector<std::int64_t> key = {static_cast<std::int64_t>(a.scalar_type())};
-    for (const at::Tensor* t : {&a, &b}) {
-      key.insert(key.end(), t->sizes().begin(), t->sizes().end());
-      key.insert(key.end(), t->strides().begin(), t->strides().end());
-    }
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = map_.find(key);
-    if (it != map_.end()) return it->second;
-    if (map_.size() >= 4096) map_.clear();
-    const dt type = a.scalar_type() == at::kBFloat16 ? dt::bf16 : dt::f32;
-    auto md = [&](const at::Tensor& t) {
-      return dnnl::memory::desc(dnnl::memory::dims(t.sizes().begin(), t.sizes().end()), type,
-                                dnnl::memory::dims(t.strides().begin(), t.strides().end()));
-    };
-    const dnnl::memory::desc dst({a.size(0), a.size(1), a.size(2), b.size(3)}, type, tag::abcd);
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(md(a), md(b), dst), attr, cpu_engine());
-    auto made = std::make_shared<Matmul>(Matmul{pd, dnnl::matmul(pd)});
+    auto made = std::make_shared<const Matmul>(make());
     map_.emplace(std::move(key), made);
     return made;
   }
 
  private:
+  static constexpr std::size_t kMaxEntries = 4096;
   std::mutex mutex_;
   std::map<std::vector<std::int64_t>, std::shared_ptr<const Matmul>> map_;
 };
+
+// A linear layer's product at M tokens: src [M, K] x weights (in `weights` layout) -> [M, N];
+// float kinds add the float32 bias and apply GELU as a post-op, int8 leaves raw int32 sums.
+Matmul make_linear(LinearKind kind, bool gelu, std::int64_t m, std::int64_t k, std::int64_t n,
+                   const dnnl::memory::desc& weights) {
+  const dt act = activation_type(kind);
+  const dnnl::memory::desc src({m, k}, act, tag::ab);
+  const dnnl::memory::desc dst({m, n}, kind == LinearKind::kInt8 ? dt::s32 : act, tag::ab);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (gelu && kind != LinearKind::kInt8) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  dnnl::matmul::primitive_desc pd =
+      kind == LinearKind::kInt8
+          ? dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, dst), attr, cpu_engine())
+          : dnnl::matmul::primitive_desc(
+                dnnl::matmul::desc(src, weights, dnnl::memory::desc({1, n}, dt::f32, tag::ab), dst),
+                attr, cpu_engine());
+  return Matmul{pd, dnnl::matmul(pd)};
+}
+
+// a [B, H, M, K] x b [B, H, K, N] -> contiguous [B, H, M, N], any strides of a and b.
+Matmul make_batched(const at::Tensor& a, const at::Tensor& b) {
+  const dt type = a.scalar_type() == at::kBFloat16 ? dt::bf16 : dt::f32;
+  auto md = [&](const at::Tensor& t) {
+    return dnnl::memory::desc(dnnl::memory::dims(t.sizes().begin(), t.sizes().end()), type,
+                              dnnl::memory::dims(t.strides().begin(), t.strides().end()));
+  };
+  const dnnl::memory::desc dst({a.size(0), a.size(1), a.size(2), b.size(3)}, type, tag::abcd);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(md(a), md(b), dst), attr, cpu_engine());
+  return Matmul{pd, dnnl::matmul(pd)};
+}
 
 MatmulCache& matmul_cache() {
   static MatmulCache cache;
@@ -142,7 +122,7 @@ MatmulCache& matmul_cache() {
 dnnl::memory::desc packed_layout(LinearKind kind, bool gelu, std::int64_t k, std::int64_t n) {
   const dnnl::memory::desc any({k, n}, weight_type(kind), tag::any);
   try {
-    return MatmulCache::make(kind, gelu, 256, k, n, any).pd.weights_desc();
+    return make_linear(kind, gelu, 256, k, n, any).pd.weights_desc();
   } catch (const dnnl::error& e) {
     throw Error(
         ErrorKind::kUnsupported,
@@ -246,8 +226,13 @@ at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
   SM_ASSERT(a.scalar_type() == at::kFloat || a.scalar_type() == at::kBFloat16);
   at::Tensor out = at::empty({a.size(0), a.size(1), a.size(2), b.size(3)}, a.options());
   if (out.numel() == 0) return out;
-  static BatchedCache cache;
-  const std::shared_ptr<const Matmul> mm = cache.get(a, b);
+  std::vector<std::int64_t> key = {1, static_cast<std::int64_t>(a.scalar_type())};
+  for (const at::Tensor* t : {&a, &b}) {
+    key.insert(key.end(), t->sizes().begin(), t->sizes().end());
+    key.insert(key.end(), t->strides().begin(), t->strides().end());
+  }
+  const std::shared_ptr<const Matmul> mm =
+      matmul_cache().get(std::move(key), [&] { return make_batched(a, b); });
   at::Tensor scratch =
       at::empty({static_cast<std::int64_t>(mm->pd.scratchpad_desc().get_size())}, at::kByte);
   dnnl::engine& eng = cpu_engine();
@@ -382,7 +367,9 @@ PackedLinear PackedLinear::load(const WeightCache& cache, const std::string& nam
 at::Tensor PackedLinear::matmul(const at::Tensor& src, const at::TensorOptions& dst_options) const {
   const std::int64_t m = src.size(0);
   const bool int8 = kind_ == LinearKind::kInt8;
-  const std::shared_ptr<const Matmul> mm = matmul_cache().get(kind_, gelu_, m, k_, n_, packed_->md);
+  const std::shared_ptr<const Matmul> mm =
+      matmul_cache().get({0, static_cast<std::int64_t>(kind_), gelu_, m, k_, n_},
+                         [&] { return make_linear(kind_, gelu_, m, k_, n_, packed_->md); });
   at::Tensor dst = at::empty({m, n_}, int8 ? at::TensorOptions(at::kInt) : dst_options);
   at::Tensor scratch =
       at::empty({static_cast<std::int64_t>(mm->pd.scratchpad_desc().get_size())}, at::kByte);
