@@ -174,7 +174,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void quantize_row(
 }
 
 // GELU in its exact (erf) form, erf by Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7).
-inline f32x16 gelu_erf(f32x16 v) {
+[[gnu::always_inline]] inline f32x16 gelu_erf(f32x16 v) {
   const f32x16 z = v * 0.70710678f;
   const f32x16 a = vmax(z, -z);
   const f32x16 t = 1.0f / (1.0f + 0.3275911f * a);

@@ -1,8 +1,9 @@
 // 16-float vectors written with GCC's vector extensions (one AVX-512 register, two AVX2 ones),
 // for the hand-written kernels of the model layer (linear.cpp, kernels.cpp). Include only from
 // files compiled with -fno-trapping-math and -Wno-psabi (see CMakeLists.txt): the selects below
-// vectorise only without trapping math, and these inline helpers end up inside each
-// target_clones version, so the psABI note about 64-byte vector returns does not apply.
+// vectorise only without trapping math, and every helper is always inlined (also at -O0) into the
+// target_clones version that uses it, so no 64-byte vector crosses a call between code built for
+// different targets (the psABI note; a debug build crashed on it before they were forced inline).
 // A row's tail is handled by the same code on a zero-padded copy.
 #pragma once
 
@@ -21,43 +22,44 @@ constexpr float kRoundMagic =
     12582912.0f;  // 1.5 * 2^23: (x + magic) - magic rounds to nearest even
 
 template <class To, class From>
-inline To bit_cast_vec(const From& v) {
+[[gnu::always_inline]] inline To bit_cast_vec(const From& v) {
   static_assert(sizeof(To) == sizeof(From));
   To t;
   std::memcpy(&t, &v, sizeof t);
   return t;
 }
 
-inline f32x16 load16(const float* p) {
+[[gnu::always_inline]] inline f32x16 load16(const float* p) {
   f32x16 v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline f32x16 load16(const std::uint16_t* p) {  // bfloat16
+[[gnu::always_inline]] inline f32x16 load16(const std::uint16_t* p) {  // bfloat16
   u16x16 h;
   std::memcpy(&h, p, sizeof h);
   return bit_cast_vec<f32x16>(__builtin_convertvector(h, u32x16) << 16);
 }
-inline void store16(f32x16 v, float* p) {
+[[gnu::always_inline]] inline void store16(f32x16 v, float* p) {
   std::memcpy(p, &v, sizeof v);
 }
-inline void store16(f32x16 v, std::uint16_t* p) {  // nearest even; values here are finite
+[[gnu::always_inline]] inline void store16(
+    f32x16 v, std::uint16_t* p) {  // nearest even; values here are finite
   u32x16 bits = bit_cast_vec<u32x16>(v);
   bits += 0x7fffu + ((bits >> 16) & 1u);
   const u16x16 h = __builtin_convertvector(bits >> 16, u16x16);
   std::memcpy(p, &h, sizeof h);
 }
-inline f32x16 vmin(f32x16 a, f32x16 b) {
+[[gnu::always_inline]] inline f32x16 vmin(f32x16 a, f32x16 b) {
   return a < b ? a : b;
 }
-inline f32x16 vmax(f32x16 a, f32x16 b) {
+[[gnu::always_inline]] inline f32x16 vmax(f32x16 a, f32x16 b) {
   return a > b ? a : b;
 }
 
 // exp(u) for u <= 0, u clamped at -80 (e^-80 = 1.8e-35: every product with it stays a normal
 // float, since subnormal arithmetic costs a hundred cycles an element): Cody-Waite reduction to r
 // in [-ln2/2, ln2/2] and a degree-6 Taylor polynomial (relative error below 2e-7 there).
-inline f32x16 exp_nonpositive(f32x16 u) {
+[[gnu::always_inline]] inline f32x16 exp_nonpositive(f32x16 u) {
   u = vmax(u, f32x16{} - 80.0f);
   const f32x16 n = (u * 1.44269504f + kRoundMagic) - kRoundMagic;
   const f32x16 r = (u - n * 0.693359375f) - n * -2.12194440e-4f;
