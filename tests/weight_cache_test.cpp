@@ -3,12 +3,15 @@
 // time. The fixtures are tiny, so the tests lower the size threshold to 0.
 #include "model/weight_cache.h"
 
+#include "model/linear.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstring>
 #include <fstream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -119,7 +122,9 @@ TEST(WeightCache, TheCacheIsWhatLoadsAndAStaleOneIsNot) {
   ::utimensat(AT_FDCWD, (model / "model.safetensors").c_str(), times, 0);
   const Matrix fresh = BiEncoder::load(model, o).embed(kTexts);
   EXPECT_EQ(fresh.data, ref.data);
-  EXPECT_EQ(cache_files(cache).size(), 2u);
+  // The new file replaced the old one (same source and number type): no stale file piles up.
+  ASSERT_EQ(cache_files(cache).size(), 1u);
+  EXPECT_NE(cache_files(cache)[0], file);
 }
 
 TEST(WeightCache, TruncatedOrMalformedFilesAreReplaced) {
@@ -137,6 +142,7 @@ TEST(WeightCache, TruncatedOrMalformedFilesAreReplaced) {
     const Matrix m = BiEncoder::load(fixtures() / "embedder-mean", o).embed(kTexts);
     EXPECT_EQ(m.data, ref.data) << damage;
     EXPECT_EQ(fs::file_size(file), size) << damage << ": the file was written again";
+    EXPECT_EQ(test::slurp(file).substr(0, 8), "SMWCACHE") << damage;
   }
 }
 
@@ -148,6 +154,35 @@ TEST(WeightCache, AnUnwritableDirectoryOnlyCostsTime) {
   const Matrix ref =
       BiEncoder::load(fixtures() / "embedder-mean", uncached(DType::kFloat32)).embed(kTexts);
   EXPECT_EQ(m.data, ref.data);
+}
+
+TEST(WeightCache, PackedLayersRoundTripAtShapesWithPadding) {
+  // K and N that are not multiples of the kernels' blocks (16, 64): the packed layout has padding,
+  // which oneDNN zeroes when it wraps the weights; from a cache file that is a write to the
+  // mapping, which must stay private (copy-on-write) and must not crash.
+  TempDir dir;
+  at::manual_seed(21);
+  std::vector<LinearKind> kinds = {LinearKind::kFloat32, LinearKind::kBFloat16};
+  if (cpu_has_int8_dot()) kinds.push_back(LinearKind::kInt8);
+  for (LinearKind kind : kinds) {
+    const at::Tensor w = at::randn({50, 37}) * 0.1, b = at::randn({50});
+    const PackedLinear lin(w, b, kind, true);
+    const fs::path file = dir / ("k" + std::to_string(static_cast<int>(kind)) + ".smw");
+    WeightCacheWriter writer;
+    lin.save(writer, "layer");
+    writer.write(file, "id");
+    const std::string before = test::slurp(file);
+    std::string why;
+    auto cache = WeightCache::open(file, "id", &why);
+    ASSERT_TRUE(cache) << why;
+    const PackedLinear back = PackedLinear::load(*cache, "layer", 50, 37, kind, true);
+    const at::Tensor x =
+        at::randn({9, 37}).to(kind == LinearKind::kFloat32 ? at::kFloat : at::kBFloat16);
+    EXPECT_TRUE(at::equal(back.forward(x), lin.forward(x))) << static_cast<int>(kind);
+    EXPECT_EQ(test::slurp(file), before) << "the cache file itself never changes";
+    test::expect_error([&] { PackedLinear::load(*cache, "layer", 50, 38, kind, true); },
+                       ErrorKind::kCorrupt, {"layer"});
+  }
 }
 
 TEST(WeightCache, FileFormatRoundTripsAndChecksItsIdentity) {

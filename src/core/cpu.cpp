@@ -43,7 +43,9 @@ bool cpu_has_native_bf16() noexcept {
 }
 
 bool cpu_has_int8_dot() noexcept {
-  return flags().avx512_vnni || flags().avx_vnni || flags().amx_int8;
+  // AVX-VNNI alone (256-bit) is not enough: oneDNN 2.6's int8 matmul kernels use VNNI only in
+  // their AVX-512 and AMX forms.
+  return flags().avx512_vnni || flags().amx_int8;
 }
 
 std::string cpu_features() {

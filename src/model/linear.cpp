@@ -9,8 +9,10 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
+#include "core/hash.h"
 #include "model/kernels.h"
 #include "model/simd.h"
 #include "model/weight_cache.h"
@@ -119,15 +121,39 @@ MatmulCache& matmul_cache() {
 
 // The layout the kernel wants for [K, N] weights. It does not depend on the token count (checked
 // for 1 to 8,192 on AVX-512, AVX512-BF16 and VNNI kernels); any M picks it.
+// For int8, the kernel must be a VNNI or AMX one: oneDNN's other int8 kernels sum pairs of
+// products in 16 bits, which saturate for uint8 x int8 (2 x 255 x 127 > 32,767).
 dnnl::memory::desc packed_layout(LinearKind kind, bool gelu, std::int64_t k, std::int64_t n) {
   const dnnl::memory::desc any({k, n}, weight_type(kind), tag::any);
+  Matmul probe;
   try {
-    return make_linear(kind, gelu, 256, k, n, any).pd.weights_desc();
+    probe = make_linear(kind, gelu, 256, k, n, any);
   } catch (const dnnl::error& e) {
     throw Error(
         ErrorKind::kUnsupported,
         std::string("oneDNN has no matrix product for this number type on this CPU: ") + e.what());
   }
+  const std::string impl = probe.pd.impl_info_str();
+  SM_CHECK(kind != LinearKind::kInt8 || impl.find("vnni") != std::string::npos ||
+               impl.find("amx") != std::string::npos,
+           ErrorKind::kUnsupported,
+           "int8: oneDNN chose a kernel without VNNI/AMX (" + impl +
+               ") on this CPU; use --dtype bfloat16 or float32");
+  return probe.pd.weights_desc();
+}
+
+// The packed layout's description as bytes (a plain struct in oneDNN 2.x): what a weight cache
+// records beside the weights, and a key of the primitives made for it.
+at::Tensor layout_bytes(const dnnl::memory::desc& md) {
+  at::Tensor t = at::empty({static_cast<std::int64_t>(sizeof md.data)}, at::kByte);
+  std::memcpy(t.data_ptr(), &md.data, sizeof md.data);
+  return t;
+}
+
+std::int64_t layout_hash(const dnnl::memory::desc& md) {
+  std::uint64_t h = kFnvOffset;
+  fnv1a_mix(h, &md.data, sizeof md.data);
+  return static_cast<std::int64_t>(h);
 }
 
 // ---------------------------------------------------------------- int8 kernels
@@ -215,9 +241,12 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void dequantize_row
 struct PackedLinear::Packed {
   dnnl::memory::desc md;  // the packed layout of the [K, N] weights
   at::Tensor weights;     // bytes in that layout
-  at::Tensor bias;        // [N] float32
-  at::Tensor wscale;      // kInt8: [N] float32, per output channel
-  at::Tensor wsum;        // kInt8: [N] int32, sum of a row of quantised weights
+  // The weights as oneDNN memory, made once: making one zeroes the layout's padding (a write), so
+  // it must not happen in concurrent calls.
+  dnnl::memory memory;
+  at::Tensor bias;    // [N] float32
+  at::Tensor wscale;  // kInt8: [N] float32, per output channel
+  at::Tensor wsum;    // kInt8: [N] int32, sum of a row of quantised weights
 };
 
 at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
@@ -307,8 +336,8 @@ PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, Lin
   SM_ASSERT(weight.dim() == 2 && weight.scalar_type() == at::kFloat);
   SM_ASSERT(bias.dim() == 1 && bias.size(0) == n_ && bias.scalar_type() == at::kFloat);
   SM_CHECK(kind != LinearKind::kInt8 || cpu_has_int8_dot(), ErrorKind::kUnsupported,
-           "int8 needs a CPU with int8 dot-product instructions (AVX512-VNNI, AVX-VNNI or "
-           "AMX-INT8); this one has none: use --dtype bfloat16 or float32");
+           "int8 needs a CPU with int8 dot-product instructions (AVX512-VNNI or AMX-INT8); this "
+           "one has none: use --dtype bfloat16 or float32");
   auto p = std::make_shared<Packed>();
   p->bias = bias.contiguous().clone();
 
@@ -327,13 +356,14 @@ PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, Lin
   dnnl::stream stream(cpu_engine());
   dnnl::memory from(dnnl::memory::desc({k_, n_}, weight_type(kind), tag::ba), cpu_engine(),
                     src.data_ptr());
-  dnnl::memory to(p->md, cpu_engine(), p->weights.data_ptr());
-  dnnl::reorder(from, to).execute(stream, from, to);
+  p->memory = dnnl::memory(p->md, cpu_engine(), p->weights.data_ptr());
+  dnnl::reorder(from, p->memory).execute(stream, from, p->memory);
   stream.wait();
   packed_ = std::move(p);
 }
 
 void PackedLinear::save(WeightCacheWriter& writer, const std::string& name) const {
+  writer.add(name + ".md", layout_bytes(packed_->md));
   writer.add(name + ".w", packed_->weights);
   writer.add(name + ".b", packed_->bias);
   if (kind_ == LinearKind::kInt8) {
@@ -345,8 +375,8 @@ void PackedLinear::save(WeightCacheWriter& writer, const std::string& name) cons
 PackedLinear PackedLinear::load(const WeightCache& cache, const std::string& name, std::int64_t n,
                                 std::int64_t k, LinearKind kind, bool gelu) {
   SM_CHECK(kind != LinearKind::kInt8 || cpu_has_int8_dot(), ErrorKind::kUnsupported,
-           "int8 needs a CPU with int8 dot-product instructions (AVX512-VNNI, AVX-VNNI or "
-           "AMX-INT8); this one has none: use --dtype bfloat16 or float32");
+           "int8 needs a CPU with int8 dot-product instructions (AVX512-VNNI or AMX-INT8); this "
+           "one has none: use --dtype bfloat16 or float32");
   PackedLinear l;
   l.k_ = k;
   l.n_ = n;
@@ -354,7 +384,14 @@ PackedLinear PackedLinear::load(const WeightCache& cache, const std::string& nam
   l.gelu_ = gelu;
   auto p = std::make_shared<Packed>();
   p->md = packed_layout(kind, gelu, k, n);
+  // The layout oneDNN picks may depend on more than the CPU (AMX kernels also look at the thread
+  // count): the bytes are used only in the very layout they were packed in.
+  const at::Tensor saved =
+      cache.tensor(name + ".md", {static_cast<std::int64_t>(sizeof p->md.data)}, at::kByte);
+  SM_CHECK(at::equal(saved, layout_bytes(p->md)), ErrorKind::kCorrupt,
+           "weight cache: " + name + " was packed in another layout than this process uses");
   p->weights = cache.tensor(name + ".w", {static_cast<std::int64_t>(p->md.get_size())}, at::kByte);
+  p->memory = dnnl::memory(p->md, cpu_engine(), p->weights.data_ptr());
   p->bias = cache.tensor(name + ".b", {n}, at::kFloat);
   if (kind == LinearKind::kInt8) {
     p->wscale = cache.tensor(name + ".ws", {n}, at::kFloat);
@@ -367,9 +404,9 @@ PackedLinear PackedLinear::load(const WeightCache& cache, const std::string& nam
 at::Tensor PackedLinear::matmul(const at::Tensor& src, const at::TensorOptions& dst_options) const {
   const std::int64_t m = src.size(0);
   const bool int8 = kind_ == LinearKind::kInt8;
-  const std::shared_ptr<const Matmul> mm =
-      matmul_cache().get({0, static_cast<std::int64_t>(kind_), gelu_, m, k_, n_},
-                         [&] { return make_linear(kind_, gelu_, m, k_, n_, packed_->md); });
+  const std::shared_ptr<const Matmul> mm = matmul_cache().get(
+      {0, static_cast<std::int64_t>(kind_), gelu_, m, k_, n_, layout_hash(packed_->md)},
+      [&] { return make_linear(kind_, gelu_, m, k_, n_, packed_->md); });
   at::Tensor dst = at::empty({m, n_}, int8 ? at::TensorOptions(at::kInt) : dst_options);
   at::Tensor scratch =
       at::empty({static_cast<std::int64_t>(mm->pd.scratchpad_desc().get_size())}, at::kByte);
@@ -377,7 +414,7 @@ at::Tensor PackedLinear::matmul(const at::Tensor& src, const at::TensorOptions& 
   dnnl::stream stream(eng);
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, dnnl::memory(mm->pd.src_desc(), eng, src.data_ptr())},
-      {DNNL_ARG_WEIGHTS, dnnl::memory(packed_->md, eng, packed_->weights.data_ptr())},
+      {DNNL_ARG_WEIGHTS, packed_->memory},
       {DNNL_ARG_DST, dnnl::memory(mm->pd.dst_desc(), eng, dst.data_ptr())},
       {DNNL_ARG_SCRATCHPAD, dnnl::memory(mm->pd.scratchpad_desc(), eng, scratch.data_ptr())}};
   if (!int8) {

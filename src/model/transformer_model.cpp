@@ -44,7 +44,12 @@ std::unique_ptr<XlmrEncoder> load_encoder(const ModelConfig& config, const Weigh
   }
   const std::string variant = packing_variant(linear) + " / activations " +
                               (scalar == at::kBFloat16 ? "bfloat16" : "float32") + " / format 1";
-  const std::string identity = WeightCache::identity(source, variant);
+  std::string identity;
+  try {
+    identity = WeightCache::identity(source, variant);
+  } catch (const Error&) {
+    return std::make_unique<XlmrEncoder>(config, weights, scalar, linear);
+  }
   const fs::path file = WeightCache::file_in(dir, identity);
   std::string why;
   if (auto cache = WeightCache::open(file, identity, &why)) {
@@ -59,6 +64,7 @@ std::unique_ptr<XlmrEncoder> load_encoder(const ModelConfig& config, const Weigh
   auto encoder = std::make_unique<XlmrEncoder>(config, weights, scalar, linear, nullptr, &writer);
   try {
     writer.write(file, identity);
+    WeightCache::remove_older(file, identity);
   } catch (const Error&) {
     // A read-only or full cache directory costs only time.
   }

@@ -51,7 +51,41 @@ std::string WeightCache::identity(const fs::path& source, const std::string& var
       {"mtime_ns", static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec},
       {"sampled_fnv1a", hex64(h)},
       {"variant", variant}};
-  return id.dump();
+  // A path that is not UTF-8 (Linux allows it) is written with replacement characters.
+  return id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void WeightCache::remove_older(const fs::path& file, const std::string& identity) {
+  std::string source, variant;
+  try {
+    const auto id = nlohmann::json::parse(identity);
+    source = id.at("source").get<std::string>();
+    variant = id.at("variant").get<std::string>();
+  } catch (const std::exception&) {
+    return;
+  }
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(file.parent_path(), ec)) {
+    if (e.path() == file || e.path().extension() != ".smw") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    char head[16];
+    std::uint64_t len = 0;
+    if (!in.read(head, 16) || std::memcmp(head, kMagic, 8) != 0) continue;
+    std::memcpy(&len, head + 8, 8);
+    if (len > (1u << 20)) continue;
+    std::string header(len, '\0');
+    if (!in.read(header.data(), static_cast<std::streamsize>(len))) continue;
+    try {
+      const auto other =
+          nlohmann::json::parse(nlohmann::json::parse(header).at("identity").get<std::string>());
+      if (other.at("source") == source && other.at("variant") == variant) {
+        in.close();
+        fs::remove(e.path(), ec);
+      }
+    } catch (const std::exception&) {
+      // not ours to judge
+    }
+  }
 }
 
 fs::path WeightCache::file_in(const fs::path& dir, const std::string& identity) {
@@ -68,7 +102,9 @@ std::shared_ptr<const WeightCache> WeightCache::open(const fs::path& file,
   }
   std::shared_ptr<WeightCache> cache(new WeightCache());
   try {
-    cache->file_ = std::make_unique<MappedFile>(file);
+    // Copy-on-write: oneDNN zeroes the padding of a packed layout when it wraps the weights (a
+    // write of zeros over zeros); such pages become private copies, the file never changes.
+    cache->file_ = std::make_unique<MappedFile>(file, /*copy_on_write=*/true);
   } catch (const Error& e) {
     *why = std::string("unreadable: ") + e.what();
     return nullptr;

@@ -7,7 +7,9 @@
 // "blobs": {name: [offset, bytes]}}, then the blobs, each at a 4,096-byte boundary. The identity
 // names the source weight file (path, size, modification time, a hash of 16 sampled 64 KiB
 // pieces) and the variant (number type, CPU features, oneDNN version, format version); a cache
-// whose identity differs, or that is truncated or malformed, is not used and is rewritten.
+// whose identity differs, or that is truncated or malformed, is not used: a new file is written
+// (its name is a hash of the identity) and older files of the same source and variant are
+// removed. Mapped copy-on-write: the file itself never changes once written.
 //
 // Private to the model layer. Thread-safety: a WeightCache is immutable and may be read from any
 // number of threads; tensors taken from it keep the mapping alive.
@@ -30,6 +32,10 @@ class WeightCache : public std::enable_shared_from_this<WeightCache> {
   // The identity of `source` (a weight file) for `variant`: what a cache file must record to be
   // used for it. Reads about 1 MiB of the file. Throws kIo if it cannot be read.
   static std::string identity(const std::filesystem::path& source, const std::string& variant);
+
+  // Removes the other cache files beside `file` made for the same source and variant (older
+  // versions of the weights). Best effort: errors are ignored.
+  static void remove_older(const std::filesystem::path& file, const std::string& identity);
 
   // The cache file for that identity in `dir` (its name is a hash of the identity).
   static std::filesystem::path file_in(const std::filesystem::path& dir,

@@ -10,8 +10,8 @@ namespace skillmatch {
 // on an AVX2 machine, measured), so kAuto picks float32 there.
 bool cpu_has_native_bf16() noexcept;
 
-// True when the CPU multiplies int8 natively (AVX512-VNNI, AVX-VNNI or AMX-INT8): --dtype int8
-// needs it (oneDNN's int8 kernels without VNNI saturate 16-bit intermediate sums).
+// True when the CPU multiplies int8 with VNNI in the forms oneDNN 2.6 uses (AVX512-VNNI or
+// AMX-INT8): --dtype int8 needs it (oneDNN's other int8 kernels saturate 16-bit pair sums).
 bool cpu_has_int8_dot() noexcept;
 
 // Short description of the CPU features that matter for speed ("avx2 fma", "avx512f avx512-vnni

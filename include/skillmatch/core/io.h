@@ -22,10 +22,13 @@ void require_file(const std::filesystem::path& path, const std::string& what);
 // Throws kNotFound unless `path` is an existing directory.
 void require_directory(const std::filesystem::path& path, const std::string& what);
 
-// A read-only memory map of a whole file. An empty file maps to size() == 0, data() == nullptr.
+// A memory map of a whole file. An empty file maps to size() == 0, data() == nullptr.
+// `copy_on_write`: the pages may be written, privately (MAP_PRIVATE): the file never changes.
+// The file must not be truncated or rewritten in place while mapped (a read of a page past its
+// new end raises SIGBUS); replace files by renaming a new one over them.
 class MappedFile {
  public:
-  explicit MappedFile(const std::filesystem::path& path);
+  explicit MappedFile(const std::filesystem::path& path, bool copy_on_write = false);
   ~MappedFile();
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;
