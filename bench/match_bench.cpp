@@ -81,14 +81,17 @@ int main(int argc, char** argv) {
         "index: %zu skills in %.2f s (%.1f skills/s; %zu taken from the model's "
         "skill-vectors.bin)\n",
         st.skills, index_s, double(st.skills) / index_s, st.precomputed);
-    // Against the machine's limit: the model's linear layers at a batch of 32 passages of the
-    // mean length, this number type, this run (matmul_limit.h).
+    // Against the machine's limit: the model's linear layers at a batch of passages of the mean
+    // length, this number type, this run (matmul_limit.h).
     if (st.embedded > 0 && st.tokens > 0) {
+      // (index time includes loading the model, tokenising and writing the vector file.)
       const auto config = nlohmann::json::parse(read_file(fs::path(embedder) / "config.json"));
       const std::int64_t h = config.at("hidden_size"), f = config.at("intermediate_size"),
                          layers = config.at("num_hidden_layers");
-      const auto m = static_cast<std::int64_t>(32 * st.tokens / st.embedded);
+      const auto m = static_cast<std::int64_t>(io.settings.batch_size * st.tokens / st.embedded);
       const bench::MatmulRate rate = bench::measure_matmul_rate(dtype_name(info.dtype), m, h, f, 3);
+      SM_CHECK(rate.gflops > 0, ErrorKind::kUnsupported,
+               std::string("no matrix product for ") + dtype_name(info.dtype) + " on this CPU");
       const double limit_s =
           double(st.tokens) * bench::linear_flops_per_token(h, f, layers) / (rate.gflops * 1e9);
       std::printf(
