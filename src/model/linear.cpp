@@ -183,18 +183,16 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void quantize_row(
   const float inv = 1.0f / scale;
   const float zero = std::min(255.0f, std::max(0.0f, std::nearbyint(-mn * inv)));
   const f32x16 vzero = f32x16{} + zero, v0 = f32x16{}, v255 = f32x16{} + 255.0f;
-  auto quantize16 = [&](const In* p, std::uint8_t* out) {
-    const f32x16 r = (load16(p) * inv + kRoundMagic) - kRoundMagic + vzero;
+  // (No lambda here: a lambda is compiled for the baseline target, not this clone's.)
+  std::uint8_t tail_q[kLanes];
+  for (std::int64_t i = 0; i < k; i += kLanes) {
+    const bool partial = i == full;
+    const f32x16 r = (load16(partial ? tail : x + i) * inv + kRoundMagic) - kRoundMagic + vzero;
     const u8x16 b =
         __builtin_convertvector(__builtin_convertvector(vmin(v255, vmax(v0, r)), i32x16), u8x16);
-    std::memcpy(out, &b, sizeof b);
-  };
-  for (std::int64_t i = 0; i < full; i += kLanes) quantize16(x + i, q + i);
-  if (full < k) {
-    std::uint8_t out[kLanes];
-    quantize16(tail, out);
-    std::copy(out, out + (k - full), q + full);
+    std::memcpy(partial ? tail_q : q + i, &b, sizeof b);
   }
+  if (full < k) std::copy(tail_q, tail_q + (k - full), q + full);
   *scale_out = scale;
   *zero_out = static_cast<std::int32_t>(zero);
 }
@@ -216,17 +214,17 @@ template <bool kGelu, class Out>
 __attribute__((target_clones("avx512f", "avx2", "default"))) void dequantize_row(
     const std::int32_t* acc, std::int32_t zero, float scale, const float* wscale,
     const std::int32_t* wsum, const float* bias, Out* out, std::int64_t n) {
-  auto row16 = [&](std::int64_t j, Out* o) {
+  // (No lambda here: a lambda is compiled for the baseline target, not this clone's.)
+  const std::int64_t full = n / kLanes * kLanes;
+  for (std::int64_t j = 0; j < full; j += kLanes) {
     i32x16 a, s;
     std::memcpy(&a, acc + j, sizeof a);
     std::memcpy(&s, wsum + j, sizeof s);
     f32x16 v = __builtin_convertvector(a - zero * s, f32x16) * (scale * load16(wscale + j)) +
                load16(bias + j);
     if (kGelu) v = gelu_erf(v);
-    store16(v, o);
-  };
-  const std::int64_t full = n / kLanes * kLanes;
-  for (std::int64_t j = 0; j < full; j += kLanes) row16(j, out + j);
+    store16(v, out + j);
+  }
   for (std::int64_t j = full; j < n; ++j) {  // the tail, one at a time through lane 0
     float v = static_cast<float>(acc[j] - zero * wsum[j]) * (scale * wscale[j]) + bias[j];
     if (kGelu) v = gelu_erf(f32x16{} + v)[0];
