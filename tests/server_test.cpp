@@ -328,14 +328,27 @@ TEST_F(ServerTest, SimilarityTokenizeDecodeInfoHealthMetrics) {
   auto h = const_cast<httplib::Client&>(c).Get("/health");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 200);
-  auto m = const_cast<httplib::Client&>(c).Get("/metrics");
-  ASSERT_TRUE(m);
-  for (const char* series :
-       {"skillmatch_requests_total{route=\"/embed\",status=\"200\"}",
-        "skillmatch_request_duration_seconds_bucket{route=\"/rerank\"", "skillmatch_queue_size",
-        "skillmatch_batch_requests_bucket", "skillmatch_batch_tokens_total",
-        "skillmatch_inputs_total{route=\"/embed\"}"}) {
-    EXPECT_NE(m->body.find(series), std::string::npos) << series;
+  // A request is counted once its response is written (its duration includes the writing), so
+  // the client can read /metrics a moment before its last request shows: poll briefly.
+  const std::vector<std::string> wanted = {
+      "skillmatch_requests_total{route=\"/embed\",status=\"200\"}",
+      "skillmatch_request_duration_seconds_bucket{route=\"/rerank\"",
+      "skillmatch_queue_size",
+      "skillmatch_batch_requests_bucket",
+      "skillmatch_batch_tokens_total",
+      "skillmatch_inputs_total{route=\"/embed\"}"};
+  std::string body;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto m = const_cast<httplib::Client&>(c).Get("/metrics");
+    ASSERT_TRUE(m);
+    body = m->body;
+    bool all = true;
+    for (const auto& series : wanted) all = all && body.find(series) != std::string::npos;
+    if (all) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const auto& series : wanted) {
+    EXPECT_NE(body.find(series), std::string::npos) << series;
   }
 }
 
