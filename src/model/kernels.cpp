@@ -13,21 +13,10 @@
 namespace skillmatch {
 namespace {
 
-inline float bf16_to_float(std::uint16_t v) {
-  const std::uint32_t bits = static_cast<std::uint32_t>(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-// Round to nearest even, as torch does; NaN stays a (quiet) NaN.
-inline std::uint16_t float_to_bf16(float f) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((bits >> 16) | 0x40);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<std::uint16_t>(bits >> 16);
-}
+using simd::bf16_to_float;
+using simd::float_to_bf16;
+using simd::load1;
+using simd::store1;
 
 // One row. `tmp` holds the float32 sums a + b. Sums in 16 lanes, then across them (the order
 // is fixed, so results do not depend on the thread count).
@@ -72,19 +61,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void round_to_bf16(
                                                                                 std::uint16_t* out,
                                                                                 std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) out[i] = float_to_bf16(in[i]);
-}
-
-inline float load1(float v) {
-  return v;
-}
-inline float load1(std::uint16_t v) {
-  return bf16_to_float(v);
-}
-inline void store1(float v, float* p) {
-  *p = v;
-}
-inline void store1(float v, std::uint16_t* p) {
-  *p = float_to_bf16(v);
 }
 
 // One row of n scores, through `tmp` (room for n rounded up to 16 floats): scale * x, or a large

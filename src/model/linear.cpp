@@ -114,6 +114,17 @@ Matmul make_batched(const at::Tensor& a, const at::Tensor& b) {
   return Matmul{pd, dnnl::matmul(pd)};
 }
 
+// Runs `mm` on `args` (its scratchpad added: one per call, so calls may run concurrently).
+void execute(const Matmul& mm, std::unordered_map<int, dnnl::memory> args) {
+  at::Tensor scratch =
+      at::empty({static_cast<std::int64_t>(mm.pd.scratchpad_desc().get_size())}, at::kByte);
+  args.emplace(DNNL_ARG_SCRATCHPAD,
+               dnnl::memory(mm.pd.scratchpad_desc(), cpu_engine(), scratch.data_ptr()));
+  dnnl::stream stream(cpu_engine());
+  mm.prim.execute(stream, args);
+  stream.wait();
+}
+
 MatmulCache& matmul_cache() {
   static MatmulCache cache;
   return cache;
@@ -124,6 +135,9 @@ MatmulCache& matmul_cache() {
 // For int8, the kernel must be a VNNI or AMX one: oneDNN's other int8 kernels sum pairs of
 // products in 16 bits, which saturate for uint8 x int8 (2 x 255 x 127 > 32,767).
 dnnl::memory::desc packed_layout(LinearKind kind, bool gelu, std::int64_t k, std::int64_t n) {
+  SM_CHECK(kind != LinearKind::kInt8 || cpu_has_int8_dot(), ErrorKind::kUnsupported,
+           "int8 needs a CPU with int8 dot-product instructions (AVX512-VNNI or AMX-INT8); this "
+           "one has none: use --dtype bfloat16 or float32");
   const dnnl::memory::desc any({k, n}, weight_type(kind), tag::any);
   Matmul probe;
   try {
@@ -228,9 +242,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void dequantize_row
   for (std::int64_t j = full; j < n; ++j) {  // the tail, one at a time through lane 0
     float v = static_cast<float>(acc[j] - zero * wsum[j]) * (scale * wscale[j]) + bias[j];
     if (kGelu) v = gelu_erf(f32x16{} + v)[0];
-    Out o[kLanes];
-    store16(f32x16{} + v, o);
-    out[j] = o[0];
+    store1(v, out + j);
   }
 }
 
@@ -247,6 +259,42 @@ struct PackedLinear::Packed {
   at::Tensor wsum;    // kInt8: [N] int32, sum of a row of quantised weights
 };
 
+namespace {
+
+// The epilogue of one int8 product: output row r of x W^T from the int32 sums of the quantised
+// rows `in` (their scales and zero points) and the layer's weight scales, weight row sums and
+// bias, with GELU if the layer has it. It points into those tensors: they must outlive it.
+struct Int8Epilogue {
+  const std::int32_t* acc;
+  const float* scale;
+  const std::int32_t* zero;
+  const float* wscale;
+  const std::int32_t* wsum;
+  const float* bias;
+  std::int64_t n;
+  bool gelu;
+
+  Int8Epilogue(const PackedLinear::Packed& p, const QuantizedRows& in, const at::Tensor& sums,
+               bool with_gelu)
+      : acc(sums.data_ptr<std::int32_t>()),
+        scale(in.scale.data_ptr<float>()),
+        zero(in.zero.data_ptr<std::int32_t>()),
+        wscale(p.wscale.data_ptr<float>()),
+        wsum(p.wsum.data_ptr<std::int32_t>()),
+        bias(p.bias.data_ptr<float>()),
+        n(sums.size(1)),
+        gelu(with_gelu) {}
+
+  template <class Out>
+  void row(std::int64_t r, Out* out) const {
+    const std::int32_t* a = acc + r * n;
+    gelu ? dequantize_row<true>(a, zero[r], scale[r], wscale, wsum, bias, out, n)
+         : dequantize_row<false>(a, zero[r], scale[r], wscale, wsum, bias, out, n);
+  }
+};
+
+}  // namespace
+
 at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
   SM_ASSERT(a.dim() == 4 && b.dim() == 4 && a.scalar_type() == b.scalar_type());
   SM_ASSERT(a.size(0) == b.size(0) && a.size(1) == b.size(1) && a.size(3) == b.size(2));
@@ -260,17 +308,10 @@ at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
   }
   const std::shared_ptr<const Matmul> mm =
       matmul_cache().get(std::move(key), [&] { return make_batched(a, b); });
-  at::Tensor scratch =
-      at::empty({static_cast<std::int64_t>(mm->pd.scratchpad_desc().get_size())}, at::kByte);
   dnnl::engine& eng = cpu_engine();
-  dnnl::stream stream(eng);
-  mm->prim.execute(
-      stream,
-      {{DNNL_ARG_SRC, dnnl::memory(mm->pd.src_desc(), eng, a.data_ptr())},
-       {DNNL_ARG_WEIGHTS, dnnl::memory(mm->pd.weights_desc(), eng, b.data_ptr())},
-       {DNNL_ARG_DST, dnnl::memory(mm->pd.dst_desc(), eng, out.data_ptr())},
-       {DNNL_ARG_SCRATCHPAD, dnnl::memory(mm->pd.scratchpad_desc(), eng, scratch.data_ptr())}});
-  stream.wait();
+  execute(*mm, {{DNNL_ARG_SRC, dnnl::memory(mm->pd.src_desc(), eng, a.data_ptr())},
+                {DNNL_ARG_WEIGHTS, dnnl::memory(mm->pd.weights_desc(), eng, b.data_ptr())},
+                {DNNL_ARG_DST, dnnl::memory(mm->pd.dst_desc(), eng, out.data_ptr())}});
   return out;
 }
 
@@ -333,9 +374,6 @@ PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, Lin
     : k_(weight.size(1)), n_(weight.size(0)), kind_(kind), gelu_(gelu) {
   SM_ASSERT(weight.dim() == 2 && weight.scalar_type() == at::kFloat);
   SM_ASSERT(bias.dim() == 1 && bias.size(0) == n_ && bias.scalar_type() == at::kFloat);
-  SM_CHECK(kind != LinearKind::kInt8 || cpu_has_int8_dot(), ErrorKind::kUnsupported,
-           "int8 needs a CPU with int8 dot-product instructions (AVX512-VNNI or AMX-INT8); this "
-           "one has none: use --dtype bfloat16 or float32");
   auto p = std::make_shared<Packed>();
   p->bias = bias.contiguous().clone();
 
@@ -372,9 +410,6 @@ void PackedLinear::save(WeightCacheWriter& writer, const std::string& name) cons
 
 PackedLinear PackedLinear::load(const WeightCache& cache, const std::string& name, std::int64_t n,
                                 std::int64_t k, LinearKind kind, bool gelu) {
-  SM_CHECK(kind != LinearKind::kInt8 || cpu_has_int8_dot(), ErrorKind::kUnsupported,
-           "int8 needs a CPU with int8 dot-product instructions (AVX512-VNNI or AMX-INT8); this "
-           "one has none: use --dtype bfloat16 or float32");
   PackedLinear l;
   l.k_ = k;
   l.n_ = n;
@@ -406,21 +441,16 @@ at::Tensor PackedLinear::matmul(const at::Tensor& src, const at::TensorOptions& 
       {0, static_cast<std::int64_t>(kind_), gelu_, m, k_, n_, layout_hash(packed_->md)},
       [&] { return make_linear(kind_, gelu_, m, k_, n_, packed_->md); });
   at::Tensor dst = at::empty({m, n_}, int8 ? at::TensorOptions(at::kInt) : dst_options);
-  at::Tensor scratch =
-      at::empty({static_cast<std::int64_t>(mm->pd.scratchpad_desc().get_size())}, at::kByte);
   dnnl::engine& eng = cpu_engine();
-  dnnl::stream stream(eng);
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, dnnl::memory(mm->pd.src_desc(), eng, src.data_ptr())},
       {DNNL_ARG_WEIGHTS, packed_->memory},
-      {DNNL_ARG_DST, dnnl::memory(mm->pd.dst_desc(), eng, dst.data_ptr())},
-      {DNNL_ARG_SCRATCHPAD, dnnl::memory(mm->pd.scratchpad_desc(), eng, scratch.data_ptr())}};
+      {DNNL_ARG_DST, dnnl::memory(mm->pd.dst_desc(), eng, dst.data_ptr())}};
   if (!int8) {
     args.emplace(DNNL_ARG_BIAS,
                  dnnl::memory(mm->pd.bias_desc(), eng, packed_->bias.data_ptr<float>()));
   }
-  mm->prim.execute(stream, args);
-  stream.wait();
+  execute(*mm, std::move(args));
   return dst;
 }
 
@@ -443,28 +473,17 @@ at::Tensor PackedLinear::forward(const QuantizedRows& x, at::ScalarType out_type
   const std::int64_t m = x.q.size(0);
   at::Tensor out = at::empty({m, n_}, out_type);
   if (m == 0) return out;
-  const at::Tensor acc_t = matmul(x.q, {});
-  const auto* acc = acc_t.data_ptr<std::int32_t>();
-  const float* ps = x.scale.data_ptr<float>();
-  const auto* pz = x.zero.data_ptr<std::int32_t>();
-  const float* ws = packed_->wscale.data_ptr<float>();
-  const auto* wsum = packed_->wsum.data_ptr<std::int32_t>();
-  const float* b = packed_->bias.data_ptr<float>();
+  const at::Tensor sums = matmul(x.q, {});
+  const Int8Epilogue epilogue(*packed_, x, sums, gelu_);
   const bool bf16 = out_type == at::kBFloat16;
   void* po = out.data_ptr();
   const std::int64_t n = n_;
-  const bool gelu = gelu_;
   at::parallel_for(0, m, 8, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t r = begin; r < end; ++r) {
-      const std::int32_t* a = acc + r * n;
       if (bf16) {
-        auto* o = static_cast<std::uint16_t*>(po) + r * n;
-        gelu ? dequantize_row<true>(a, pz[r], ps[r], ws, wsum, b, o, n)
-             : dequantize_row<false>(a, pz[r], ps[r], ws, wsum, b, o, n);
+        epilogue.row(r, static_cast<std::uint16_t*>(po) + r * n);
       } else {
-        auto* o = static_cast<float*>(po) + r * n;
-        gelu ? dequantize_row<true>(a, pz[r], ps[r], ws, wsum, b, o, n)
-             : dequantize_row<false>(a, pz[r], ps[r], ws, wsum, b, o, n);
+        epilogue.row(r, static_cast<float*>(po) + r * n);
       }
     }
   });
@@ -480,26 +499,18 @@ QuantizedRows PackedLinear::forward_quantized(const at::Tensor& x) const {
   out.scale = at::empty({m}, at::kFloat);
   out.zero = at::empty({m}, at::kInt);
   if (m == 0) return out;
-  const at::Tensor acc_t = matmul(in.q, {});
-  const auto* acc = acc_t.data_ptr<std::int32_t>();
-  const float* ps = in.scale.data_ptr<float>();
-  const auto* pz = in.zero.data_ptr<std::int32_t>();
-  const float* ws = packed_->wscale.data_ptr<float>();
-  const auto* wsum = packed_->wsum.data_ptr<std::int32_t>();
-  const float* b = packed_->bias.data_ptr<float>();
+  const at::Tensor sums = matmul(in.q, {});
+  const Int8Epilogue epilogue(*packed_, in, sums, gelu_);
   auto* oq = out.q.data_ptr<std::uint8_t>();
   float* os = out.scale.data_ptr<float>();
   auto* oz = out.zero.data_ptr<std::int32_t>();
   const std::int64_t n = n_;
-  const bool gelu = gelu_;
   // Each output row goes through a float32 row that stays in L1 (12 KiB for 3,072 columns): the
   // [M, N] activations are never written, only their uint8 form.
   at::parallel_for(0, m, 8, [&](std::int64_t begin, std::int64_t end) {
     std::vector<float> row(static_cast<std::size_t>(n));
     for (std::int64_t r = begin; r < end; ++r) {
-      const std::int32_t* a = acc + r * n;
-      gelu ? dequantize_row<true>(a, pz[r], ps[r], ws, wsum, b, row.data(), n)
-           : dequantize_row<false>(a, pz[r], ps[r], ws, wsum, b, row.data(), n);
+      epilogue.row(r, row.data());
       quantize_row(row.data(), n, oq + r * n, os + r, oz + r);
     }
   });

@@ -56,6 +56,34 @@ template <class To, class From>
   return a > b ? a : b;
 }
 
+// Scalar forms, for rows' tails.
+[[gnu::always_inline]] inline float bf16_to_float(std::uint16_t v) {
+  const std::uint32_t bits = static_cast<std::uint32_t>(v) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+// Round to nearest even, as torch does; NaN stays a (quiet) NaN.
+[[gnu::always_inline]] inline std::uint16_t float_to_bf16(float f) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<std::uint16_t>(bits >> 16);
+}
+[[gnu::always_inline]] inline float load1(float v) {
+  return v;
+}
+[[gnu::always_inline]] inline float load1(std::uint16_t v) {
+  return bf16_to_float(v);
+}
+[[gnu::always_inline]] inline void store1(float v, float* p) {
+  *p = v;
+}
+[[gnu::always_inline]] inline void store1(float v, std::uint16_t* p) {
+  *p = float_to_bf16(v);
+}
+
 // exp(u) for u <= 0, u clamped at -80 (e^-80 = 1.8e-35: every product with it stays a normal
 // float, since subnormal arithmetic costs a hundred cycles an element): Cody-Waite reduction to r
 // in [-ln2/2, ln2/2] and a degree-6 Taylor polynomial (relative error below 2e-7 there).
