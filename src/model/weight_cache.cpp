@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <vector>
 
 #include "core/hash.h"
 #include "skillmatch/core/error.h"
@@ -20,6 +21,32 @@ constexpr std::size_t kAlign = 4096;
 
 std::size_t align_up(std::size_t n) {
   return (n + kAlign - 1) / kAlign * kAlign;
+}
+
+// The JSON header of a cache file's bytes; null with the reason in `*why` when they are not one.
+nlohmann::json read_header(const std::uint8_t* data, std::size_t size, std::string* why) {
+  std::uint64_t header_len = 0;
+  if (size < 16 || std::memcmp(data, kMagic, 8) != 0) {
+    *why = "corrupt (not a weight cache)";
+    return nullptr;
+  }
+  std::memcpy(&header_len, data + 8, 8);
+  if (header_len > size - 16) {
+    *why = "corrupt (truncated header)";
+    return nullptr;
+  }
+  try {
+    nlohmann::json header =
+        nlohmann::json::parse(data + 16, data + 16 + static_cast<std::size_t>(header_len));
+    if (!header.is_object() || !header.contains("identity") || !header["identity"].is_string()) {
+      *why = "corrupt (malformed header)";
+      return nullptr;
+    }
+    return header;
+  } catch (const std::exception&) {
+    *why = "corrupt (malformed header)";
+    return nullptr;
+  }
 }
 
 }  // namespace
@@ -67,21 +94,13 @@ void WeightCache::remove_older(const fs::path& file, const std::string& identity
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(file.parent_path(), ec)) {
     if (e.path() == file || e.path().extension() != ".smw") continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    char head[16];
-    std::uint64_t len = 0;
-    if (!in.read(head, 16) || std::memcmp(head, kMagic, 8) != 0) continue;
-    std::memcpy(&len, head + 8, 8);
-    if (len > (1u << 20)) continue;
-    std::string header(len, '\0');
-    if (!in.read(header.data(), static_cast<std::streamsize>(len))) continue;
     try {
-      const auto other =
-          nlohmann::json::parse(nlohmann::json::parse(header).at("identity").get<std::string>());
-      if (other.at("source") == source && other.at("variant") == variant) {
-        in.close();
-        fs::remove(e.path(), ec);
-      }
+      std::string why;
+      const MappedFile mapped(e.path());
+      const nlohmann::json header = read_header(mapped.data(), mapped.size(), &why);
+      if (header.is_null()) continue;
+      const auto other = nlohmann::json::parse(header["identity"].get<std::string>());
+      if (other.at("source") == source && other.at("variant") == variant) fs::remove(e.path(), ec);
     } catch (const std::exception&) {
       // not ours to judge
     }
@@ -109,25 +128,14 @@ std::shared_ptr<const WeightCache> WeightCache::open(const fs::path& file,
     *why = std::string("unreadable: ") + e.what();
     return nullptr;
   }
-  const std::uint8_t* data = cache->file_->data();
   const std::size_t size = cache->file_->size();
-  std::uint64_t header_len = 0;
-  if (size < 16 || std::memcmp(data, kMagic, 8) != 0) {
-    *why = "corrupt (not a weight cache)";
-    return nullptr;
-  }
-  std::memcpy(&header_len, data + 8, 8);
-  if (header_len > size - 16) {
-    *why = "corrupt (truncated header)";
+  const nlohmann::json header = read_header(cache->file_->data(), size, why);
+  if (header.is_null()) return nullptr;
+  if (header["identity"].get<std::string>() != identity) {
+    *why = "stale (made for another file, version or CPU)";
     return nullptr;
   }
   try {
-    const nlohmann::json header =
-        nlohmann::json::parse(data + 16, data + 16 + static_cast<std::size_t>(header_len));
-    if (header.at("identity").get<std::string>() != identity) {
-      *why = "stale (made for another file, version or CPU)";
-      return nullptr;
-    }
     for (const auto& [name, range] : header.at("blobs").items()) {
       const auto offset = range.at(0).get<std::size_t>();
       const auto bytes = range.at(1).get<std::size_t>();
@@ -142,11 +150,6 @@ std::shared_ptr<const WeightCache> WeightCache::open(const fs::path& file,
     return nullptr;
   }
   return cache;
-}
-
-std::size_t WeightCache::bytes(const std::string& name) const {
-  auto it = blobs_.find(name);
-  return it == blobs_.end() ? 0 : it->second.second;
 }
 
 at::Tensor WeightCache::tensor(const std::string& name, const std::vector<std::int64_t>& shape,

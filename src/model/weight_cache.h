@@ -46,9 +46,6 @@ class WeightCache : public std::enable_shared_from_this<WeightCache> {
   static std::shared_ptr<const WeightCache> open(const std::filesystem::path& file,
                                                  const std::string& identity, std::string* why);
 
-  bool has(const std::string& name) const { return blobs_.count(name) != 0; }
-  std::size_t bytes(const std::string& name) const;  // 0 if absent
-
   // The blob `name` as a read-only tensor of `shape` and `dtype` over the mapping (not copied).
   // Throws kCorrupt if absent or of another size. Never write to it: the pages are read-only.
   at::Tensor tensor(const std::string& name, const std::vector<std::int64_t>& shape,
