@@ -1,7 +1,7 @@
 #include "model/encoder.h"
 
 #include <cmath>
-#include <limits>
+#include <utility>
 
 #include "model/kernels.h"
 #include "skillmatch/core/error.h"
@@ -47,18 +47,27 @@ XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::S
       w.get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, h}, dtype)[0]
           .clone();
   emb_ln_ = load_norm(w, "embeddings.LayerNorm");
-  // The linear layers are read in float32 and packed for their kind (see linear.h).
-  // (Weights before biases, in separate statements: a shape error names the weight matrix.)
-  auto dense = [&](const std::string& name, std::int64_t out, std::int64_t in, bool gelu) {
+  // The linear layers are read in float32 and packed for their kind (see linear.h), or taken
+  // packed from the cache. `read` returns the weight and the bias (weight first, in a statement of
+  // its own: a shape error names the weight matrix).
+  auto linear_layer = [&](const std::string& name, std::int64_t out, std::int64_t in, bool gelu,
+                          const auto& read) {
     if (cache) return PackedLinear::load(*cache, name, out, in, linear, gelu);
-    const at::Tensor weight = w.get(name + ".weight", {out, in}, at::kFloat);
-    const at::Tensor bias = w.get(name + ".bias", {out}, at::kFloat);
+    const auto [weight, bias] = read();
     PackedLinear l(weight, bias, linear, gelu);
     if (writer) l.save(*writer, name);
     return l;
   };
+  auto dense = [&](const std::string& name, std::int64_t out, std::int64_t in, bool gelu) {
+    return linear_layer(name, out, in, gelu, [&] {
+      at::Tensor weight = w.get(name + ".weight", {out, in}, at::kFloat);
+      at::Tensor bias = w.get(name + ".bias", {out}, at::kFloat);
+      return std::make_pair(std::move(weight), std::move(bias));
+    });
+  };
   for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) {
     const std::string p = "encoder.layer." + std::to_string(i) + ".";
+    // Query, key and value fused into one [3H, H] product.
     auto attention = [&](const char* kind, std::vector<std::int64_t> shape) {
       std::vector<at::Tensor> parts;
       for (const char* name : {"query", "key", "value"}) {
@@ -67,13 +76,11 @@ XlmrEncoder::XlmrEncoder(const ModelConfig& config, const WeightSource& w, at::S
       return at::cat(parts);
     };
     auto qkv = [&] {
-      const std::string name = p + "attention.self.qkv";
-      if (cache) return PackedLinear::load(*cache, name, 3 * h, h, linear, false);
-      const at::Tensor qkv_w = attention("weight", {h, h});
-      const at::Tensor qkv_b = attention("bias", {h});
-      PackedLinear l(qkv_w, qkv_b, linear, false);
-      if (writer) l.save(*writer, name);
-      return l;
+      return linear_layer(p + "attention.self.qkv", 3 * h, h, false, [&] {
+        at::Tensor weight = attention("weight", {h, h});
+        at::Tensor bias = attention("bias", {h});
+        return std::make_pair(std::move(weight), std::move(bias));
+      });
     };
     layers_.push_back(Layer{
         qkv(),
@@ -143,25 +150,18 @@ at::Tensor XlmrEncoder::forward(const PaddedBatch& batch) const {
     at::Tensor q = qkv.select(2, 0).transpose(1, 2);  // [B, heads, L, D]
     at::Tensor k = qkv.select(2, 1).transpose(1, 2);
     at::Tensor v = qkv.select(2, 2).transpose(1, 2);
-    // Attention in slices of the batch: the score matrix of a whole batch of long sequences is
-    // hundreds of MiB (32 x 12 heads x 512^2 floats), which glibc maps and unmaps on every
-    // layer; slices of at most kAttentionSliceBytes stay in the heap and in cache.
-    at::Tensor ctx;
-    if (slice >= b) {
-      at::Tensor scores = batched_matmul(q, k.transpose(-1, -2));
-      scaled_masked_softmax_(scores, scale, padded ? batch.mask : at::Tensor());
-      ctx = batched_matmul(scores, v).transpose(1, 2).reshape({b * len, h});
-    } else {
-      ctx = at::empty({b, len, heads, d}, x.options());
-      for (std::int64_t s0 = 0; s0 < b; s0 += slice) {
-        const std::int64_t n = std::min(slice, b - s0);
-        at::Tensor scores =
-            batched_matmul(q.narrow(0, s0, n), k.narrow(0, s0, n).transpose(-1, -2));
-        scaled_masked_softmax_(scores, scale, padded ? batch.mask.narrow(0, s0, n) : at::Tensor());
-        ctx.narrow(0, s0, n).copy_(batched_matmul(scores, v.narrow(0, s0, n)).transpose(1, 2));
-      }
-      ctx = ctx.view({b * len, h});
+    // Attention in slices of the batch (one slice when it is small): the score matrix of a whole
+    // batch of long sequences is hundreds of MiB (32 x 12 heads x 512^2 floats), which glibc maps
+    // and unmaps on every layer; slices of at most kAttentionSliceBytes stay in the heap and in
+    // cache.
+    at::Tensor ctx = at::empty({b, len, heads, d}, x.options());
+    for (std::int64_t s0 = 0; s0 < b; s0 += slice) {
+      const std::int64_t n = std::min(slice, b - s0);
+      at::Tensor scores = batched_matmul(q.narrow(0, s0, n), k.narrow(0, s0, n).transpose(-1, -2));
+      scaled_masked_softmax_(scores, scale, padded ? batch.mask.narrow(0, s0, n) : at::Tensor());
+      ctx.narrow(0, s0, n).copy_(batched_matmul(scores, v.narrow(0, s0, n)).transpose(1, 2));
     }
+    ctx = ctx.view({b * len, h});
     at::Tensor a = add_norm(l.out.forward(pack(ctx)), x, l.ln1);
     // int8: the FFN's 3,072-wide GELU output goes on quantised, never written as activations.
     at::Tensor ffn = l.ffn_in.kind() == LinearKind::kInt8
