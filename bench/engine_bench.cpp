@@ -88,16 +88,6 @@ double baseline_rate(const nlohmann::json& b, const std::string& task, const std
   return 0;
 }
 
-double cosine(const float* a, const float* b, std::size_t n) {
-  double dot = 0, na = 0, nb = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    dot += double(a[i]) * b[i];
-    na += double(a[i]) * a[i];
-    nb += double(b[i]) * b[i];
-  }
-  return dot / std::sqrt(na * nb);
-}
-
 // The k nearest other rows of row q (by dot product; rows are normalised).
 std::vector<std::size_t> nearest(const Matrix& m, std::size_t q, std::size_t k) {
   std::vector<std::pair<double, std::size_t>> s;
@@ -120,7 +110,7 @@ nlohmann::json agreement(const Matrix& e32, const Matrix& e, const std::vector<f
                          const std::vector<float>& s) {
   double worst = 1, overlap = 0;
   for (std::size_t i = 0; i < e.rows; ++i)
-    worst = std::min(worst, cosine(e32.row(i), e.row(i), e.cols));
+    worst = std::min(worst, cosine_double(e32.row(i), e.row(i), e.cols));
   const std::size_t k = 10;
   for (std::size_t q = 0; q < e.rows; ++q) {
     const auto a = nearest(e32, q, k), b = nearest(e, q, k);

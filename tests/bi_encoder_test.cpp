@@ -8,6 +8,7 @@
 
 #include "skillmatch/core/cpu.h"
 #include "skillmatch/core/error.h"
+#include "skillmatch/core/matrix.h"
 #include "test_util.h"
 
 namespace skillmatch {
@@ -19,16 +20,6 @@ double max_abs_diff(const float* a, const std::vector<double>& b) {
   double d = 0;
   for (std::size_t i = 0; i < b.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
   return d;
-}
-
-double cosine(const float* a, const float* b, std::size_t n) {
-  double dot = 0, na = 0, nb = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    dot += double(a[i]) * b[i];
-    na += double(a[i]) * a[i];
-    nb += double(b[i]) * b[i];
-  }
-  return dot / std::sqrt(na * nb);
 }
 
 InferenceOptions opts(DType dtype, std::size_t batch = 32) {
@@ -88,7 +79,7 @@ TEST_P(BiEncoderFixture, BFloat16IsCloseToFloat32) {
     const Matrix a = f32.embed(g.texts, g.prompt);
     const Matrix b = bf16.embed(g.texts, g.prompt);
     for (std::size_t i = 0; i < a.rows; ++i) {
-      EXPECT_GE(cosine(a.row(i), b.row(i), a.cols), 0.99) << g.texts[i].substr(0, 60);
+      EXPECT_GE(cosine_double(a.row(i), b.row(i), a.cols), 0.99) << g.texts[i].substr(0, 60);
       EXPECT_LT(max_abs_diff(b.row(i), g.expected[i]), 0.05);
     }
   }
@@ -107,7 +98,7 @@ TEST_P(BiEncoderFixture, Int8IsCloseToFloat32) {
     const Matrix a = f32.embed(g.texts, g.prompt);
     const Matrix b = i8.embed(g.texts, g.prompt);
     for (std::size_t i = 0; i < a.rows; ++i) {
-      worst = std::min(worst, cosine(a.row(i), b.row(i), a.cols));
+      worst = std::min(worst, cosine_double(a.row(i), b.row(i), a.cols));
       EXPECT_LT(max_abs_diff(b.row(i), g.expected[i]), 0.05);
     }
   }

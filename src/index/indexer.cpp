@@ -84,11 +84,7 @@ IndexStats index_skills(Workspace& ws, const BiEncoder& encoder, const VectorIde
     for (std::size_t i = 0; i < probes; ++i) probe_texts.push_back(known_passages[i * step]);
     const Matrix fresh = encoder.embed(probe_texts);
     for (std::size_t i = 0; i < probes && !stats.precomputed_rejected; ++i) {
-      const float* a = fresh.row(i);
-      const float* b = known[i * step];
-      const std::size_t n = identity.dimension;
-      const double cosine = dot_double(a, b, n) /
-                            std::sqrt(std::max(dot_double(a, a, n) * dot_double(b, b, n), 1e-300));
+      const double cosine = cosine_double(fresh.row(i), known[i * step], identity.dimension);
       stats.precomputed_rejected = !(cosine >= 0.99);
     }
     if (stats.precomputed_rejected) {

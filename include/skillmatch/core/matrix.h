@@ -1,6 +1,8 @@
 // A dense row-major float matrix: the result type of embedding calls.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -25,6 +27,12 @@ inline double dot_double(const float* a, const float* b, std::size_t n) noexcept
   double s = 0;
   for (std::size_t i = 0; i < n; ++i) s += double(a[i]) * b[i];
   return s;
+}
+
+// The cosine of two float vectors of `n` values, from dot_double (0 for a zero vector).
+inline double cosine_double(const float* a, const float* b, std::size_t n) noexcept {
+  return dot_double(a, b, n) /
+         std::sqrt(std::max(dot_double(a, a, n) * dot_double(b, b, n), 1e-300));
 }
 
 }  // namespace skillmatch
