@@ -6,6 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +56,58 @@ inline Result run(const std::vector<std::string>& args, const std::string& input
   r.out = test::slurp(out);
   r.err = test::slurp(err);
   return r;
+}
+
+// The JSON objects of a JSON Lines text (empty lines skipped).
+inline std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+// Tokenizes and embeds `texts` with the CLI (prompt "query", float32) and checks the ids and
+// embeddings of the model folder `model` with the independent float64 reference
+// (tests/tools/check_model_folder.py, under the case-set name `set`). Returns "" when they agree,
+// else what went wrong.
+inline std::string check_with_float64_reference(const std::filesystem::path& model,
+                                                const std::vector<std::string>& texts,
+                                                const std::string& set) {
+  TempDir dir;
+  std::string plain, prompted;
+  for (const auto& t : texts) {
+    plain += nlohmann::json({{"text", t}}).dump() + "\n";
+    prompted += nlohmann::json({{"text", "query: " + t}}).dump() + "\n";
+  }
+  const Result tok = run({"tokenize", "-m", model.string()}, prompted);
+  const Result emb =
+      run({"embed", "-m", model.string(), "--prompt", "query", "--dtype", "float32"}, plain);
+  if (tok.rc != 0) return "tokenize failed: " + tok.err;
+  if (emb.rc != 0) return "embed failed: " + emb.err;
+  const auto ids = json_lines(tok.out), vecs = json_lines(emb.out);
+  if (ids.size() != texts.size() || vecs.size() != texts.size()) {
+    return "expected " + std::to_string(texts.size()) + " lines, got " +
+           std::to_string(ids.size()) + " ids and " + std::to_string(vecs.size()) + " vectors";
+  }
+  nlohmann::json cases = nlohmann::json::array();
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    cases.push_back({{"prompt", "query: "},
+                     {"text", texts[i]},
+                     {"ids", ids[i]["ids"]},
+                     {"embedding", vecs[i]["embedding"]}});
+  }
+  spit(dir / "expected.json", nlohmann::json({{set, {{"cases", cases}}}}).dump());
+  const std::string cmd = std::string(SKILLMATCH_SYSTEM_PYTHON) + " " + SKILLMATCH_TEST_TOOLS +
+                          "/check_model_folder.py " + quote(model.string()) + " " +
+                          quote((dir / "expected.json").string()) + " " + quote(set) + " > " +
+                          quote((dir / "check.out").string()) + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
+    return "check_model_folder.py: " + slurp(dir / "check.out");
+  }
+  return "";
 }
 
 }  // namespace skillmatch::test

@@ -17,17 +17,9 @@ namespace skillmatch {
 namespace {
 
 namespace fs = std::filesystem;
+using test::json_lines;
 using test::Result;
 using test::run;
-
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  }
-  return out;
-}
 
 int shell(const std::string& cmd) {
   const int rc = std::system(cmd.c_str());
@@ -56,7 +48,6 @@ TEST(DefaultModel, IsShippedWithItsCardAndSkillVectors) {
 // folder's files) and gets the embeddings skillmatch gives.
 TEST(DefaultModel, TheFloat64ReferenceReadsTheShippedFolder) {
   ASSERT_FALSE(model().empty());
-  test::TempDir dir;
   const std::vector<std::string> texts = {
       "Python für Einsteiger: Variablen, Schleifen, Funktionen",
       "SHOP FURNITURE TECH",
@@ -64,32 +55,7 @@ TEST(DefaultModel, TheFloat64ReferenceReadsTheShippedFolder) {
       "manage musical staff",
       "Ärztliche Fachangestellte (m/w/d) – Praxis für Allgemeinmedizin",
   };
-  std::string plain, prompted;
-  for (const auto& t : texts) {
-    plain += nlohmann::json({{"text", t}}).dump() + "\n";
-    prompted += nlohmann::json({{"text", "query: " + t}}).dump() + "\n";
-  }
-  const Result tok = run({"tokenize", "-m", model().string()}, prompted);
-  const Result emb =
-      run({"embed", "-m", model().string(), "--prompt", "query", "--dtype", "float32"}, plain);
-  ASSERT_EQ(tok.rc, 0) << tok.err;
-  ASSERT_EQ(emb.rc, 0) << emb.err;
-  const auto ids = json_lines(tok.out), vecs = json_lines(emb.out);
-  ASSERT_EQ(ids.size(), texts.size());
-  ASSERT_EQ(vecs.size(), texts.size());
-  nlohmann::json cases = nlohmann::json::array();
-  for (std::size_t i = 0; i < texts.size(); ++i) {
-    cases.push_back({{"prompt", "query: "},
-                     {"text", texts[i]},
-                     {"ids", ids[i]["ids"]},
-                     {"embedding", vecs[i]["embedding"]}});
-  }
-  test::spit(dir / "expected.json", nlohmann::json({{"shipped", {{"cases", cases}}}}).dump());
-  const std::string cmd = std::string(SKILLMATCH_SYSTEM_PYTHON) + " " + SKILLMATCH_TEST_TOOLS +
-                          "/check_model_folder.py " + test::quote(model().string()) + " " +
-                          test::quote((dir / "expected.json").string()) + " shipped > " +
-                          test::quote((dir / "check.out").string()) + " 2>&1";
-  EXPECT_EQ(shell(cmd), 0) << test::slurp(dir / "check.out");
+  EXPECT_EQ(test::check_with_float64_reference(model(), texts, "shipped"), "");
 }
 
 // The numbers of the README's row "| SET | CONFIG | a | b | ... |", empty if there is none.

@@ -9,9 +9,9 @@
 
 #include <chrono>
 #include <regex>
-#include <sstream>
 #include <thread>
 
+#include "cli_run.h"
 #include "test_util.h"
 
 namespace skillmatch {
@@ -25,17 +25,11 @@ struct CliRun {
   std::string out, err;
 };
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string command(const std::vector<std::string>& args, const fs::path& dir) {
-  std::string cmd = "exec " + shell_quote(SKILLMATCH_CLI);
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  return cmd + " < /dev/null > " + shell_quote((dir / "out").string()) + " 2> " +
-         shell_quote((dir / "err").string());
+  std::string cmd = "exec " + test::quote(SKILLMATCH_CLI);
+  for (const auto& a : args) cmd += " " + test::quote(a);
+  return cmd + " < /dev/null > " + test::quote((dir / "out").string()) + " 2> " +
+         test::quote((dir / "err").string());
 }
 
 pid_t start(const std::vector<std::string>& args, const fs::path& dir) {
@@ -70,22 +64,12 @@ fs::path train_data(const std::string& name) {
   static const bool made = [] {
     const std::string cmd = std::string(SKILLMATCH_PYTHON) + " " + SKILLMATCH_SHIPPED_DATA +
                             "/../scripts/make_train_sets.py --data " + SKILLMATCH_SHIPPED_DATA +
-                            " --small 4000,200,1000 --out " + shell_quote(dir.path().string()) +
+                            " --small 4000,200,1000 --out " + test::quote(dir.path().string()) +
                             " > /dev/null";
     return std::system(cmd.c_str()) == 0;
   }();
   EXPECT_TRUE(made);
   return dir / name;
-}
-
-std::vector<nlohmann::json> lines(const std::string& s) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(s);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  }
-  return out;
 }
 
 // MRR@10 of one configuration of `skillmatch eval --json`.
@@ -131,33 +115,7 @@ TEST(TrainCli, TrainsAnEmbedderWhoseFolderLoadsEverywhere) {
 
   // The float64 reference of the fixture generator reads the folder as Python users' libraries
   // do and gets skillmatch's embeddings.
-  nlohmann::json cases = nlohmann::json::array();
-  auto inputs = [](const std::string& prompt) {
-    std::string s;
-    for (const auto& t : kTexts) s += nlohmann::json({{"text", prompt + t}}).dump() + "\n";
-    return s;
-  };
-  test::spit(dir / "in.jsonl", inputs(""));
-  test::spit(dir / "prompted.jsonl", inputs("query: "));
-  const CliRun tok =
-      run({"tokenize", "-m", (dir / "model").string(), "-i", (dir / "prompted.jsonl").string()});
-  const CliRun emb = run({"embed", "-m", (dir / "model").string(), "--prompt", "query", "--dtype",
-                          "float32", "-i", (dir / "in.jsonl").string()});
-  ASSERT_EQ(tok.rc, 0) << tok.err;
-  ASSERT_EQ(emb.rc, 0) << emb.err;
-  const auto ids = lines(tok.out), vecs = lines(emb.out);
-  ASSERT_EQ(ids.size(), kTexts.size());
-  for (std::size_t i = 0; i < kTexts.size(); ++i) {
-    cases.push_back({{"prompt", "query: "},
-                     {"text", kTexts[i]},
-                     {"ids", ids[i]["ids"]},
-                     {"embedding", vecs[i]["embedding"]}});
-  }
-  test::spit(dir / "expected.json", nlohmann::json({{"trained", {{"cases", cases}}}}).dump());
-  const std::string cmd = std::string(SKILLMATCH_SYSTEM_PYTHON) + " " + SKILLMATCH_TEST_TOOLS +
-                          "/check_model_folder.py " + shell_quote((dir / "model").string()) + " " +
-                          shell_quote((dir / "expected.json").string()) + " trained";
-  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(test::check_with_float64_reference(dir / "model", kTexts, "trained"), "");
 }
 
 TEST(TrainCli, AKilledRunResumesToTheSameWeights) {
@@ -287,7 +245,7 @@ TEST(TrainCli, MinesNegativesOutsideThePositives) {
     const CliRun r = run(a);
     ASSERT_EQ(r.rc, 0) << r.err;
     EXPECT_NE(r.err.find(dense ? "ranked by dense" : "ranked by BM25"), std::string::npos) << r.err;
-    const auto rows = lines(test::slurp(dir / "out.jsonl"));
+    const auto rows = test::json_lines(test::slurp(dir / "out.jsonl"));
     ASSERT_EQ(rows.size(), 2u);
     EXPECT_EQ(rows[0]["query"], "Buchführung und Jahresabschluss");
     EXPECT_EQ(rows[0]["pos"][0], "Buchführung");
