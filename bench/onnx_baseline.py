@@ -16,7 +16,6 @@ package is not needed.
   /usr/bin/python3 bench/onnx_baseline.py --inputs bench-inputs.json --embedder DIR --reranker DIR \
       [--dtypes float32] [--batch-size 32] [--threads 2] [--repeat 1] [--output PATH] [--cache DIR]
 """
-import argparse
 import hashlib
 import json
 import os
@@ -30,7 +29,7 @@ from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import pytorch_baseline  # noqa: E402  (XlmR, read_safetensors)
+import pytorch_baseline  # noqa: E402  (XlmR, read_safetensors, baseline_parser)
 
 OPSET = 17  # the newest torch 1.13 offers; it has a LayerNormalization op
 
@@ -121,19 +120,11 @@ def export(kind, folder, cache):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--inputs", required=True, help="JSON written by engine_bench --dump-inputs")
-    ap.add_argument("--embedder", required=True)
-    ap.add_argument("--reranker", required=True)
+    ap = pytorch_baseline.baseline_parser("result JSON; default: the inputs' onnx_output, else bench-onnx.json")
     ap.add_argument("--cache", default=os.path.join(HERE, "out", "onnx"),
                     help="folder for the exported .onnx files")
-    # The remaining options are for onnx_baseline.mjs; parsed here only to reject typos early.
-    ap.add_argument("--dtypes", default="float32,bfloat16")
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--output",
-                    help="result JSON; default: the inputs' onnx_output, else bench-onnx.json")
+    # --dtypes, --batch-size, --threads, --repeat are for onnx_baseline.mjs; parsed here only to
+    # reject typos early.
     a = ap.parse_args()
 
     script = os.path.join(HERE, "onnx_baseline.mjs")

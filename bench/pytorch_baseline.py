@@ -134,7 +134,8 @@ def run(model, inputs, batch_size, kind, pooling):
     return out
 
 
-def main():
+def baseline_parser(output_help):
+    """The command line every baseline of engine_bench takes (this one and onnx_baseline.py)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--inputs", required=True, help="JSON written by engine_bench --dump-inputs")
     ap.add_argument("--embedder", required=True)
@@ -143,8 +144,12 @@ def main():
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--output", help="result file (default: the inputs' baseline_output)")
-    a = ap.parse_args()
+    ap.add_argument("--output", help=output_help)
+    return ap
+
+
+def main():
+    a = baseline_parser("result file (default: the inputs' baseline_output)").parse_args()
     torch.set_num_threads(a.threads)
     inp = json.load(open(a.inputs))
     results = {"threads": torch.get_num_threads(), "torch": torch.__version__, "runs": [], "check": {}}
